@@ -1,0 +1,118 @@
+"""The numpy trainer on a small slice of MNIST: it learns, saves every epoch, stops cleanly."""
+
+from __future__ import annotations
+
+import hwd
+import numpy as np
+import pytest
+
+from train import data
+from train.augment import Augment
+from train.mlp import MLP
+from train.train import main, parse_args, train
+
+SMALL = ["--layers", "784,64,10", "--limit", "4000", "--batch", "64", "--lr", "2e-3"]
+
+
+def test_it_learns_and_saves_every_epoch(data_dir, tmp_path, capsys):
+    plot = tmp_path / "curve.png"
+    status = main([*SMALL, "--epochs", "2", "--out", str(tmp_path / "run"), "--plot", str(plot),
+                   "--save", str(tmp_path / "final.npz"), "--dtype", "int16",
+                   "--target-error", "15"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "epoch-001.npz" in out and "epoch-002.npz" in out
+    final = hwd.load(tmp_path / "final.npz")
+    assert final.meta["epoch"] == 2 and final.meta["test_accuracy"] > 0.85
+    assert final.meta["training"]["layers"] == "784,64,10"
+    assert len(final.meta["mnist_sha256"]) == 64
+    assert plot.stat().st_size > 1000 and plot.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["epoch-001.npz",
+                                                                   "epoch-002.npz"]
+
+
+def test_target_error_fails_loudly(data_dir, tmp_path):
+    args = [*SMALL, "--limit", "500", "--epochs", "1", "--out", str(tmp_path), "--target-error",
+            "0.1"]
+    assert main(args) == 1
+
+
+def test_seeded_runs_are_reproducible(data_dir, tmp_path):
+    nets = [train(parse_args([*SMALL, "--limit", "1000", "--epochs", "1", "--rotate", "10",
+                              "--alpha", "20", "--out", str(tmp_path / str(i))]))[0]
+            for i in range(2)]
+    for a, b in zip(nets[0].parameters, nets[1].parameters, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_ctrl_c_keeps_finished_epochs(data_dir, tmp_path, monkeypatch, capsys):
+    calls = {"n": 0}
+    original = MLP.backprop
+
+    def interrupt_in_epoch_two(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 4000 // 64 + 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "backprop", interrupt_in_epoch_two)
+    assert main([*SMALL, "--epochs", "5", "--out", str(tmp_path)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["epoch-001.npz"]
+    assert "interrupted: kept 1 finished epoch" in capsys.readouterr().err
+
+
+def test_backprop_matches_numerical_gradient():
+    rng = np.random.default_rng(0)
+    for activation in ("relu", "sigmoid"):
+        net = MLP([6, 5, 4, 3], activation, rng)
+        for p in net.parameters:
+            p[...] = p.astype(np.float64)
+        net.weights = [w.astype(np.float64) for w in net.weights]
+        net.biases = [b.astype(np.float64) + 0.1 for b in net.biases]
+        x, y = rng.random((7, 6)), rng.integers(0, 3, 7)
+        _, grads = net.backprop(x, y)
+        for p, g in zip(net.parameters, grads, strict=True):
+            i = tuple(rng.integers(0, s) for s in p.shape)
+            old = p[i]
+            p[i] = old + 1e-6
+            up = net.backprop(x, y)[0]
+            p[i] = old - 1e-6
+            down = net.backprop(x, y)[0]
+            p[i] = old
+            assert g[i] == pytest.approx((up - down) / 2e-6, rel=1e-4, abs=1e-7)
+
+
+def test_augmentation_keeps_shape_and_ink(mnist):
+    images = mnist[0][:64]
+    rng = np.random.default_rng(0)
+    assert Augment()(images, rng) is images  # all off: untouched
+    out = Augment(rotate=10, scale=0.1, shear=0.1, shift=2, alpha=30, sigma=5,
+                  thickness=0.4)(images, rng)
+    assert out.shape == images.shape and out.dtype == np.float32
+    assert 0.6 < out.sum() / images.sum() < 1.5  # distorted, not destroyed
+    assert not np.allclose(out, images)
+    shifted = Augment(shift=1e-9)(images, rng)  # the identity map resamples exactly
+    assert np.allclose(shifted, images, atol=1e-5)
+
+
+def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    with pytest.raises(data.DataError) as e:
+        data.load_mnist(tmp_path)
+    message = str(e.value)
+    assert "network is unreachable" in message
+    for name in data.SHA256:
+        assert str(tmp_path / "mnist" / name) in message or str(tmp_path / name) in message
+    with pytest.raises(data.DataError, match="Put the four original files"):
+        data.load_mnist(tmp_path, download=False)
+
+
+def test_corrupt_data_is_refused(tmp_path, data_dir):
+    for name in data.SHA256:
+        (tmp_path / name).write_bytes((data_dir / "mnist" / name).read_bytes())
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"corrupt")
+    with pytest.raises(data.DataError, match="SHA-256 mismatch"):
+        data.load_mnist(tmp_path, download=False)

@@ -1,0 +1,178 @@
+"""The perceptron network in numpy: forward pass, backpropagation, and the ``.npz`` file.
+
+Conventions match :mod:`hwd.network`: ``weights[l]`` has shape (out, in),
+``biases[l]`` shape (out,), hidden layers use one activation (``relu`` or
+``sigmoid``) and the output layer is softmax, trained with cross-entropy.
+Inputs are rows of 784 pixels in [0, 1], so a batch ``X`` has shape (n, 784) and
+a layer computes ``a @ W.T + b``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HIDDEN = ("relu", "sigmoid")
+
+
+class MLP:
+    """A multilayer perceptron with ``sizes`` = [784, h1, ..., 10]."""
+
+    def __init__(self, sizes: list[int], activation: str = "relu",
+                 rng: np.random.Generator | None = None) -> None:
+        if activation not in HIDDEN:
+            raise ValueError(f"hidden activation must be one of {HIDDEN}, not {activation!r}")
+        if len(sizes) < 2:
+            raise ValueError("a network needs at least an input and an output layer")
+        rng = rng or np.random.default_rng(0)
+        self.sizes, self.activation = list(sizes), activation
+        gain = 2.0 if activation == "relu" else 1.0  # He / Glorot-style scaling
+        self.weights = [
+            (rng.standard_normal((n_out, n_in)) * np.sqrt(gain / n_in)).astype(np.float32)
+            for n_in, n_out in itertools.pairwise(sizes)]
+        self.biases = [np.zeros(n_out, np.float32) for n_out in sizes[1:]]
+
+    @property
+    def parameters(self) -> list[np.ndarray]:
+        """Weights and biases, interleaved: [W0, b0, W1, b1, ...]."""
+        return [p for wb in zip(self.weights, self.biases, strict=True) for p in wb]
+
+    def feedforward(self, x: np.ndarray) -> np.ndarray:
+        """Softmax output probabilities for a batch ``x`` of shape (n, 784)."""
+        return self._forward(x, dropout=0.0, rng=None)[-1]
+
+    def _forward(self, x: np.ndarray, dropout: float, rng: np.random.Generator | None
+                 ) -> list[np.ndarray]:
+        """Activations of every layer, input first; inverted dropout on hidden layers."""
+        activations = [x]
+        for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            z = activations[-1] @ w.T + b
+            if l == len(self.weights) - 1:
+                activations.append(softmax(z))
+            else:
+                a = np.maximum(z, 0) if self.activation == "relu" else sigmoid(z)
+                if dropout and rng is not None:
+                    a = a * (rng.random(a.shape, dtype=np.float32) >= dropout) / (1 - dropout)
+                activations.append(a.astype(x.dtype, copy=False))
+        return activations
+
+    def backprop(self, x: np.ndarray, y: np.ndarray, dropout: float = 0.0,
+                 rng: np.random.Generator | None = None) -> tuple[float, list[np.ndarray]]:
+        """Mean cross-entropy of batch (x, labels y) and its gradient [dW0, db0, dW1, db1, ...]."""
+        activations = self._forward(x, dropout, rng)
+        n = len(x)
+        probs = activations[-1]
+        loss = float(-np.log(probs[np.arange(n), y] + 1e-12).mean())
+        delta = probs.copy()
+        delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
+        delta /= n
+        grads: list[np.ndarray] = []
+        for l in range(len(self.weights) - 1, -1, -1):
+            a_prev = activations[l]
+            grads[:0] = [delta.T @ a_prev, delta.sum(axis=0)]
+            if l:
+                delta = delta @ self.weights[l]
+                delta *= (a_prev > 0) if self.activation == "relu" else a_prev * (1 - a_prev)
+        return loss, grads
+
+    def save(self, path: str | os.PathLike, meta: dict, dtype: str = "float32") -> Path:
+        """Write the network atomically (temporary file, then rename) as an HWD ``.npz``.
+
+        ``dtype`` is float32, float16, or int16: fixed point W = q / 2**shift with one
+        shift per layer (in meta), stored column by column so :mod:`hwd` packs it fast.
+        """
+        meta = {"format": "hwd-network", "format_version": 1, "layers": self.sizes,
+                "activations": [self.activation] * (len(self.sizes) - 2) + ["softmax"],
+                "input": "pixels 28x28 row-major, 0.0 background .. 1.0 ink",
+                "dtype": dtype, **meta}
+        arrays = {}
+        if dtype == "int16":
+            meta["weight_shifts"] = [15 - int(np.frexp(np.abs(w).max())[1]) for w in self.weights]
+        for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if dtype == "int16":
+                q = np.clip(np.round(w * 2.0 ** meta["weight_shifts"][l]), -32768, 32767)
+                arrays[f"weights_{l}"] = np.asfortranarray(q.astype("<i2"))
+                arrays[f"biases_{l}"] = b.astype(np.float32)
+            else:
+                arrays[f"weights_{l}"] = w.astype(dtype)
+                arrays[f"biases_{l}"] = b.astype(dtype)
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+        return atomic_savez(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MLP:
+        """Read an HWD ``.npz`` (float32 weights, whatever dtype the file stores)."""
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(f["meta"].tobytes())
+            net = cls.__new__(cls)
+            net.sizes, net.activation = meta["layers"], meta["activations"][0]
+            if len(meta["activations"]) == 1:
+                net.activation = "relu"
+            n = len(meta["layers"]) - 1
+            shifts = meta.get("weight_shifts") or [0] * n
+            net.weights = [(f[f"weights_{l}"] * 2.0 ** -shifts[l]).astype(np.float32)
+                           for l in range(n)]
+            net.biases = [f[f"biases_{l}"].astype(np.float32) for l in range(n)]
+        net.meta = meta
+        return net
+
+
+def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
+    """Output activations of any network file (HWD or ancestor) in float64: the parity reference.
+
+    Written independently of :mod:`hwd.npz`: it reads the file with numpy and applies
+    the ancestor's input scaling itself instead of folding it into biases.
+    """
+    x = np.asarray(x, np.float64)
+    with np.load(path, allow_pickle=False) as f:
+        if "meta" in f:
+            meta = json.loads(f["meta"].tobytes())
+            shifts = meta.get("weight_shifts") or [0] * len(meta["activations"])
+            layers = [(f[f"weights_{l}"].astype(np.float64) * 2.0 ** -shifts[l],
+                       f[f"biases_{l}"].astype(np.float64), act)
+                      for l, act in enumerate(meta["activations"])]
+        else:
+            n = len(f.files) - 1
+            layers = [(f[f"arr_{l}"].astype(np.float64), 0.0, "sigmoid") for l in range(1, n + 1)]
+            x = 0.01 + 0.99 * x
+    a = x
+    for w, b, act in layers:
+        z = a @ w.T + b
+        a = {"relu": lambda z: np.maximum(z, 0), "sigmoid": sigmoid, "softmax": softmax}[act](z)
+    if not isinstance(layers[-1][1], np.ndarray):  # ancestor: sigmoid outputs, normalized
+        a = a / a.sum(axis=1, keepdims=True)
+    return a
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum for stability."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-z), computed without overflow warnings."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """np.savez to a temporary file in the same folder, then rename: never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a network is not
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path

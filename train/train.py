@@ -1,0 +1,159 @@
+"""Train a perceptron network on MNIST with vectorized mini-batches in numpy.
+
+    python -m hwd train --layers 784,800,10 --epochs 10 --optimizer adam --lr 1e-3
+
+Every epoch's network is saved (atomically) to ``--out`` with its test accuracy
+inside, and a table row is printed; Ctrl-C stops cleanly and keeps the epochs
+already finished.  ``--target-error`` turns a run into a check that fails loudly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from hwd import __version__
+from tqdm import tqdm
+
+from .augment import Augment
+from .data import load_mnist, training_data_checksum
+from .mlp import MLP
+from .optim import learning_rate, make_optimizer, max_norm
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The trainer's command line."""
+    p = argparse.ArgumentParser(prog="hwd train", description=__doc__.split("\n\n")[0])
+    a = p.add_argument
+    a("--layers", default="784,100,10", help="sizes, input first (default 784,100,10)")
+    a("--activation", default="relu", choices=["relu", "sigmoid"], help="hidden activation")
+    a("--optimizer", default="adam", choices=["sgd", "momentum", "adam"])
+    a("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    a("--schedule", default="cosine", choices=["constant", "cosine", "linear"])
+    a("--epochs", type=int, default=10)
+    a("--batch", type=int, default=128, help="mini-batch size")
+    a("--momentum", type=float, default=0.9)
+    a("--weight-decay", type=float, default=0.0)
+    a("--dropout", type=float, default=0.0, help="dropout rate on hidden layers")
+    a("--max-norm", type=float, default=0.0, help="cap on each neuron's weight norm (0 = off)")
+    a("--seed", type=int, default=0)
+    g = p.add_argument_group("augmentation (0 = off)")
+    for name, doc in [("rotate", "degrees (the ancestor used 10)"), ("scale", "relative"),
+                      ("shear", "factor"), ("shift", "px"), ("alpha", "elastic strength, px"),
+                      ("sigma", "elastic smoothness, px"), ("thickness", "stroke width change")]:
+        g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
+    a("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
+    a("--data", help="MNIST folder (default $HWD_DATA_DIR or ./data)")
+    a("--out", default="runs/net", help="folder for the per-epoch networks")
+    a("--save", help="also copy the final network to this path")
+    a("--dtype", default="float32", choices=["float32", "float16", "int16"],
+      help="stored precision of the weights (int16: fixed point, what models/ ships)")
+    a("--plot", help="write a PNG of loss and accuracy per epoch here")
+    a("--target-error", type=float, help="exit 1 unless the final test error (%%) is at most this")
+    return p.parse_args(argv)
+
+
+def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
+    """Run the training described by ``args``; returns the network and one record per epoch."""
+    rng = np.random.default_rng(args.seed)
+    x_train, y_train, x_test, y_test = load_mnist(args.data)
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    sizes = [int(s) for s in args.layers.split(",")]
+    net = MLP(sizes, args.activation, rng)
+    optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
+    augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
+                      args.thickness)
+    out, history, steps = Path(args.out), [], -(-len(x_train) // args.batch)
+    settings = {k: v for k, v in vars(args).items() if k not in ("data", "out", "save", "plot")}
+    print(f"{'epoch':>5} {'loss':>8} {'test error %':>12} {'seconds':>8}  network")
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, args.epochs + 1):
+            order = rng.permutation(len(x_train))
+            losses = []
+            bar = tqdm(range(steps), desc=f"epoch {epoch}/{args.epochs}", leave=False)
+            for step in bar:
+                batch = order[step * args.batch:(step + 1) * args.batch]
+                x = augment(x_train[batch], rng)
+                loss, grads = net.backprop(x, y_train[batch], args.dropout, rng)
+                lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
+                                   (args.epochs * steps))
+                optimizer.step(net.parameters, grads, lr)
+                if args.max_norm:
+                    max_norm(net.weights, args.max_norm)
+                losses.append(loss)
+                if step % 50 == 0:
+                    bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+            accuracy = evaluate(net, x_test, y_test)
+            record = {"epoch": epoch, "loss": float(np.mean(losses)), "test_accuracy": accuracy,
+                      "seconds": round(time.perf_counter() - start, 1)}
+            history.append(record)
+            path = net.save(out / f"epoch-{epoch:03d}.npz", {
+                "epoch": epoch, "test_accuracy": accuracy, "training": settings,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "mnist_sha256": training_data_checksum(), "hwd_version": __version__,
+                "history": history}, args.dtype)
+            print(f"{epoch:>5} {record['loss']:>8.4f} {100 * (1 - accuracy):>12.2f} "
+                  f"{record['seconds']:>8.1f}  {path}", flush=True)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: kept {len(history)} finished epoch(s) in {out}", file=sys.stderr)
+    return net, history
+
+
+def evaluate(net: MLP, images: np.ndarray, labels: np.ndarray, batch: int = 2000) -> float:
+    """Fraction of ``images`` whose most probable digit is the label."""
+    correct = sum(int((net.feedforward(images[i:i + batch]).argmax(1) == labels[i:i + batch]).sum())
+                  for i in range(0, len(images), batch))
+    return correct / len(images)
+
+
+def plot(history: list[dict], path: str) -> None:
+    """A PNG with training loss and test error per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    left.plot(epochs, [r["loss"] for r in history], marker="o")
+    left.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
+    right.plot(epochs, [100 * (1 - r["test_accuracy"]) for r in history], marker="o", color="C1")
+    right.set(xlabel="epoch", ylabel="MNIST test error (%)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``hwd train``; returns the exit status."""
+    args = parse_args(argv)
+    _, history = train(args)
+    if not history:
+        return 130
+    final = Path(args.out) / f"epoch-{history[-1]['epoch']:03d}.npz"
+    if args.save:
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(final, f"{args.save}.tmp")
+        Path(f"{args.save}.tmp").replace(args.save)
+        print(f"saved {args.save}")
+    if args.plot:
+        plot(history, args.plot)
+        print(f"plot: {args.plot}")
+    error = 100 * (1 - history[-1]["test_accuracy"])
+    if args.target_error is not None and error > args.target_error:
+        print(f"FAILED: test error {error:.2f} % > target {args.target_error} %", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

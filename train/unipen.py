@@ -1,0 +1,90 @@
+"""Accuracy on real pen-drawn digits: UNIPEN 1a, preprocessed by :mod:`hwd` as the pad does.
+
+Never trained on; it measures how the networks do on drawings rather than scans.
+The ibm samples that were normalized box by box (any coordinate > 500) are left
+out: many are fragments of multi-stroke digits with the whole digit's label
+(see the data's README, "Known quirks").
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import hwd
+import numpy as np
+from hwd import models
+from tqdm import tqdm
+
+from .data import data_dir
+from .mlp import feedforward64
+
+FILE = Path("unipen-digits") / "unipen-1a-digits.jsonl.gz"
+
+
+def drawings(root: str | None = None) -> Iterator[dict]:
+    """Every usable UNIPEN digit as {"label", "source", "writer", "strokes"}."""
+    path = data_dir(root) / FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: UNIPEN digits not found (set --data or HWD_DATA_DIR)")
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            d = json.loads(line)
+            if d["source"] == "ibm" and max(v for s in d["strokes"] for p in s for v in p) > 500:
+                continue
+            yield d
+
+
+def sample(n: int = 0, seed: int = 0, root: str | None = None) -> list[dict]:
+    """A fixed random sample of n drawings (all of them for n = 0)."""
+    every = list(drawings(root))
+    return every if not n or n >= len(every) else random.Random(seed).sample(every, n)
+
+
+def pixels(items: list[dict], progress: bool = True, **options: float) -> np.ndarray:
+    """The 28x28 network inputs (n, 784) that hwd makes of the drawings."""
+    return np.array([hwd.strokes_to_pixels(d["strokes"], **options)
+                     for d in tqdm(items, desc="preprocessing", leave=False, disable=not progress)])
+
+
+def accuracy_report(network: str | Path, items: list[dict], x: np.ndarray) -> dict:
+    """Overall and per-digit accuracy and the most common confusions."""
+    labels = np.array([d["label"] for d in items])
+    predicted = feedforward64(network, x).argmax(1)
+    confusions: dict[str, int] = {}
+    for t, p in zip(labels, predicted, strict=True):
+        if t != p:
+            confusions[f"{t}->{p}"] = confusions.get(f"{t}->{p}", 0) + 1
+    return {"network": str(network), "n": len(items),
+            "accuracy": float((predicted == labels).mean()),
+            "per_digit": {int(d): float((predicted[labels == d] == d).mean()) for d in range(10)},
+            "top_confusions": sorted(confusions.items(), key=lambda kv: -kv[1])[:10]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the UNIPEN accuracy of one or more networks."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("networks", nargs="*", default=[None], help="names or .npz paths")
+    p.add_argument("-n", type=int, default=3000, help="sample size (0 = all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data")
+    p.add_argument("--pen-width", type=float, default=hwd.preprocess.PEN_WIDTH)
+    args = p.parse_args(argv)
+    items = sample(args.n, args.seed, args.data)
+    x = pixels(items, pen_width=args.pen_width)
+    for name in args.networks:
+        r = accuracy_report(models.resolve(name), items, x)
+        print(f"{r['network']}: {r['accuracy']:.2%} of {r['n']} UNIPEN drawings "
+              f"(pen width {args.pen_width})")
+        print("  per digit: " + " ".join(f"{d}:{a:.1%}" for d, a in r["per_digit"].items()))
+        print("  top confusions (true->predicted: count): " +
+              ", ".join(f"{k}: {v}" for k, v in r["top_confusions"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
