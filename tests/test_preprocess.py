@@ -6,6 +6,7 @@ import itertools
 import math
 
 import pytest
+
 from hwd.preprocess import (
     CENTRE,
     SIZE,
@@ -76,6 +77,16 @@ def test_bad_points_are_rejected():
         strokes_to_pixels([[(0, 0), (float("nan"), 1)]])
     with pytest.raises(ValueError, match="x and y"):
         strokes_to_pixels([[(0,)]])
+    for bad in ("1", True, None):
+        with pytest.raises(ValueError, match="must be numbers"):
+            strokes_to_pixels([[(0, 0), (bad, 1)]])
+    with pytest.raises(ValueError, match="finite"):
+        strokes_to_pixels([[(-1e308, 0), (1e308, 1)]])  # the span would overflow
+
+
+def test_subnormal_spans_are_a_dot():
+    pixels = strokes_to_pixels([[(0, 0), (5e-324, 1e-320)]])
+    assert centre_of_mass(pixels) == pytest.approx((CENTRE, CENTRE), abs=0.05)
 
 
 def test_a_dot_is_ink():

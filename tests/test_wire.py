@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from hwd.wire import WireFormatError, format_wire, from_wire, parse_wire, to_wire
 
 
@@ -40,3 +41,5 @@ def test_non_numbers_in_lists_are_rejected():
         from_wire([True] + [0] * 783)
     with pytest.raises(WireFormatError, match="not a number"):
         from_wire(["0"] * 784)
+    with pytest.raises(WireFormatError, match="out of range"):
+        from_wire([10**400] + [0] * 783)  # an integer no float can hold

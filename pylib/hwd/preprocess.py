@@ -26,6 +26,7 @@ SIZE = 28  # side of the network's input field, px
 BOX = 20.0  # side of the box the ink is scaled into, px
 PEN_WIDTH = 2.0  # stroke width, in pixels of the 28x28 field
 MIN_STEP = 0.25  # points closer than this (px) to the previous one add nothing
+MAX_COORDINATE = 1e9  # beyond this, spans overflow and units make no sense
 # Where MNIST puts the centre of mass: pixel (14, 14), whose centre is the point 14.5
 # (measured on the training set: 14.50 +- 0.29 in both x and y).
 CENTRE = 14.5
@@ -49,7 +50,8 @@ def strokes_to_pixels(strokes: Strokes, pen_width: float = PEN_WIDTH) -> Pixels:
     x0, y0 = min(xs), min(ys)
     w, h = max(xs) - x0, max(ys) - y0
     # The ink box, pen width included, gets a larger side of BOX pixels.
-    scale = (BOX - pen_width) / max(w, h) if max(w, h) > 0 else 1.0
+    # A span below 1e-9 units is a dot (and would overflow the scale).
+    scale = (BOX - pen_width) / max(w, h) if max(w, h) > 1e-9 else 0.0
     segments = _segments(
         [[((x - x0) * scale, (y - y0) * scale) for x, y in s] for s in points])
     ink_w, ink_h = w * scale + pen_width, h * scale + pen_width
@@ -96,10 +98,12 @@ def _centred(render: Callable[[float, float], Pixels], width: float, height: flo
 
 def _point(p: Sequence[float]) -> tuple[float, float]:
     if len(p) < 2:
-        raise ValueError(f"a point needs x and y, got {p!r}")
+        raise ValueError(f"a point needs x and y, got {p!r}"[:80])
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2]):
+        raise ValueError(f"point coordinates must be numbers, got {p!r}"[:80])
     x, y = float(p[0]), float(p[1])
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError(f"point coordinates must be finite numbers, got {p!r}")
+    if not (abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):
+        raise ValueError(f"point coordinates must be finite, |x|, |y| <= {MAX_COORDINATE:g}")
     return x, y
 
 

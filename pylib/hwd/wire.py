@@ -59,7 +59,7 @@ def check(values: Sequence[float]) -> None:
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise WireFormatError(f"value {i} is not a number: {str(v)[:20]!r}")
-        if not math.isfinite(v):
+        if isinstance(v, float) and not math.isfinite(v):
             raise WireFormatError(f"value {i} is not finite: {v}")
-        if not -1.0 <= v <= 1.0:
-            raise WireFormatError(f"value {i} is out of range [-1, 1]: {v}")
+        if not -1.0 <= v <= 1.0:  # also catches integers too large for a float
+            raise WireFormatError(f"value {i} is out of range [-1, 1]: {str(v)[:20]}")

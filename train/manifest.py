@@ -1,0 +1,66 @@
+"""Write ``models/manifest.json`` from the networks in ``models/``.
+
+Every entry is derived from its file: SHA-256, size, shape, MNIST test error
+(from the metadata the trainer stored), and the exact command that reproduces it,
+rebuilt from the training settings saved inside the file.
+
+    python -m train.manifest [--models models] [--default best]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import hwd
+import hwd.models
+
+from .train import parse_args
+
+
+def reproduce_command(name: str, settings: dict) -> str:
+    """The ``hwd train`` command line that produced a network with these settings."""
+    defaults = vars(parse_args([]))
+    flags = [f"--{key.replace('_', '-')} {value}" for key, value in settings.items()
+             if key in defaults and key not in ("dtype", "limit") and value is not None]
+    return " ".join(["python -m hwd train", *flags, f"--out runs/{name}",
+                     f"--save models/{name}.npz", f"--dtype {settings.get('dtype', 'int16')}"])
+
+
+def entry(path: Path) -> dict:
+    """The manifest entry of one network file."""
+    network = hwd.load(path)
+    meta, data = network.meta, path.read_bytes()
+    return {
+        "file": path.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+        "layers": network.sizes, "activations": network.activations,
+        "parameters": sum(r * c + r for r, c in (w.shape for w in network.weights)),
+        "test_error": round(1 - meta["test_accuracy"], 6), "epoch": meta.get("epoch"),
+        "created": meta.get("created"),
+        "command": reproduce_command(path.stem, meta.get("training", {})),
+        **({"unipen_accuracy": meta["unipen_accuracy"]} if "unipen_accuracy" in meta else {}),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate the manifest; prints it."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--models", default=str(hwd.models.models_dir()))
+    p.add_argument("--default", default="best")
+    args = p.parse_args(argv)
+    folder = Path(args.models)
+    networks = {path.stem: entry(path) for path in sorted(folder.glob("*.npz"))}
+    default = args.default if args.default in networks else next(iter(networks))
+    text = json.dumps({"default": default, "networks": networks}, indent=2) + "\n"
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, folder / "manifest.json")
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
