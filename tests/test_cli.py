@@ -8,9 +8,10 @@ import re
 import subprocess
 import sys
 
-import hwd
 import pytest
 from conftest import ROOT
+
+import hwd
 from hwd.preprocess import strokes_to_pixels
 
 SEVEN = [[[10, 10], [60, 10], [30, 90]]]

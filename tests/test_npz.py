@@ -6,12 +6,12 @@ import io
 import itertools
 import zipfile
 
-import hwd
 import numpy as np
 import pytest
 from conftest import random_mlp
-from hwd.npz import NetworkFileError, parse_npy
 
+import hwd
+from hwd.npz import NetworkFileError, parse_npy
 from train.mlp import feedforward64
 
 X = (np.random.default_rng(3).random((20, 784)) * (np.random.default_rng(4).random((20, 784))

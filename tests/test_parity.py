@@ -6,9 +6,9 @@ digit, and every probability within 1e-5.
 
 from __future__ import annotations
 
-import hwd
 import numpy as np
 
+import hwd
 from train.evaluate import outputs
 
 TOLERANCE = 1e-5

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hwd
 import numpy as np
 import pytest
 
+import hwd
 from train import data
 from train.augment import Augment
 from train.mlp import MLP

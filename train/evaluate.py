@@ -13,10 +13,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import hwd
 import numpy as np
-from hwd import models
 from tqdm import tqdm
+
+import hwd
+from hwd import models
 
 from .data import load_mnist
 from .mlp import feedforward64

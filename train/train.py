@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from hwd import __version__
 from tqdm import tqdm
+
+from hwd import __version__
 
 from .augment import Augment
 from .data import load_mnist, training_data_checksum

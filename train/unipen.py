@@ -15,10 +15,11 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-import hwd
 import numpy as np
-from hwd import models
 from tqdm import tqdm
+
+import hwd
+from hwd import models
 
 from .data import data_dir
 from .mlp import feedforward64
