@@ -116,3 +116,15 @@ def test_corrupt_data_is_refused(tmp_path, data_dir):
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"corrupt")
     with pytest.raises(data.DataError, match="SHA-256 mismatch"):
         data.load_mnist(tmp_path, download=False)
+
+
+def test_european_strokes_go_only_on_zeros_ones_and_sevens(mnist):
+    from train.european import add_strokes
+
+    images, labels = mnist[0][:300].reshape(-1, 28, 28), mnist[1][:300]
+    out = add_strokes(images, labels, 1.0, np.random.default_rng(0))
+    added = (out - images).sum((1, 2))
+    assert (out >= images).all()  # strokes add ink, never remove it
+    european = np.isin(labels, (0, 1, 7))
+    assert (added[european] > 3).all()  # a stroke of a few pixels' worth of ink
+    assert (added[~european] == 0).all()

@@ -5,7 +5,9 @@ part (rotation, scale, shear, shift; the ancestor rotated by +-10 degrees) plus
 an optional elastic displacement field (Simard et al. 2003: uniform noise
 smoothed by a Gaussian of width ``sigma`` and scaled by ``alpha``).  A random
 stroke-thickness change (grey dilation or erosion, partially blended) mimics
-the range of pen widths a drawing pad and MNIST's scanners produce.
+the range of pen widths a drawing pad and MNIST's scanners produce, and
+``european`` adds the bar, slash or flag of European 7s, 0s and 1s
+(:mod:`train.european`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .european import add_strokes
 
 SIDE = 28
 _CENTRE = (SIDE - 1) / 2
@@ -29,18 +33,23 @@ class Augment:
     alpha: float = 0.0  # elastic displacement strength, px
     sigma: float = 5.0  # elastic smoothness, px
     thickness: float = 0.0  # max blend towards dilation (+) or erosion (-)
+    european: float = 0.0  # fraction of 0s, 1s and 7s drawn European-style
 
     @property
     def active(self) -> bool:
         """True if any distortion is switched on."""
-        return any((self.rotate, self.scale, self.shear, self.shift, self.alpha, self.thickness))
+        return any((self.rotate, self.scale, self.shear, self.shift, self.alpha, self.thickness,
+                    self.european))
 
-    def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Distorted copies of ``images`` (n, 784) float32."""
+    def __call__(self, images: np.ndarray, rng: np.random.Generator,
+                 labels: np.ndarray | None = None) -> np.ndarray:
+        """Distorted copies of ``images`` (n, 784) float32 (``labels`` for ``european``)."""
         if not self.active:
             return images
         n = len(images)
         x = images.reshape(n, SIDE, SIDE)
+        if self.european and labels is not None:
+            x = add_strokes(x, labels, self.european, rng)
         if self.thickness:
             x = _thicken(x, rng.uniform(-self.thickness, self.thickness, n).astype(np.float32))
         warped = _warp(x, self._source_coordinates(n, rng))

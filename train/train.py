@@ -46,7 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g = p.add_argument_group("augmentation (0 = off)")
     for name, doc in [("rotate", "degrees (the ancestor used 10)"), ("scale", "relative"),
                       ("shear", "factor"), ("shift", "px"), ("alpha", "elastic strength, px"),
-                      ("sigma", "elastic smoothness, px"), ("thickness", "stroke width change")]:
+                      ("sigma", "elastic smoothness, px"), ("thickness", "stroke width change"),
+                      ("european", "fraction of 0/1/7 given a slash/flag/bar")]:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
     a("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
     a("--data", help="MNIST folder (default $HWD_DATA_DIR or ./data)")
@@ -69,7 +70,7 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     net = MLP(sizes, args.activation, rng)
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
-                      args.thickness)
+                      args.thickness, args.european)
     out, history, steps = Path(args.out), [], -(-len(x_train) // args.batch)
     settings = {k: v for k, v in vars(args).items() if k not in ("data", "out", "save", "plot")}
     print(f"{'epoch':>5} {'loss':>8} {'test error %':>12} {'seconds':>8}  network")
@@ -81,7 +82,7 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
             bar = tqdm(range(steps), desc=f"epoch {epoch}/{args.epochs}", leave=False)
             for step in bar:
                 batch = order[step * args.batch:(step + 1) * args.batch]
-                x = augment(x_train[batch], rng)
+                x = augment(x_train[batch], rng, y_train[batch])
                 loss, grads = net.backprop(x, y_train[batch], args.dropout, rng)
                 lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
                                    (args.epochs * steps))
