@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +53,19 @@ def random_mlp(sizes: list[int], activation: str = "relu", seed: int = 0):
     net = MLP(sizes, activation, rng)
     net.biases = [rng.normal(0, 0.1, b.shape).astype(np.float32) for b in net.biases]
     return net
+
+
+@contextmanager
+def serving_in_thread(app, timeout: float) -> Iterator:
+    """A quiet hwd server for ``app`` on a free loopback port, in a thread; yields it."""
+    from hwd.server import Server
+
+    httpd = Server(("127.0.0.1", 0), app, quiet=True, timeout=timeout)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

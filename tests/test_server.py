@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import serving_in_thread
 
 import hwd
 from hwd import models, server
@@ -59,13 +60,8 @@ def app(network: hwd.Network, site: Path) -> App:
 @pytest.fixture(scope="module")
 def live(app: App):
     """A quiet server on a free loopback port, in a thread; yields it."""
-    httpd = Server(("127.0.0.1", 0), app, quiet=True, timeout=2.0)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving_in_thread(app, timeout=2.0) as httpd:
+        yield httpd
 
 
 def wire(strokes) -> str:

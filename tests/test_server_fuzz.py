@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from urllib.parse import quote
 
 import pytest
+from conftest import serving_in_thread
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -36,13 +36,8 @@ def app() -> App:
 
 @pytest.fixture(scope="module")
 def live(app: App):
-    httpd = Server(("127.0.0.1", 0), app, quiet=True, timeout=5.0)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving_in_thread(app, timeout=5.0) as httpd:
+        yield httpd
 
 
 # --- strategies ---------------------------------------------------------------------------------
