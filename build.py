@@ -1,0 +1,244 @@
+"""Build HWD's static site: ``python build.py [--out DIR] [--models DIR]`` (default ``dist/``).
+
+The result is a self-contained folder, servable with ``python -m http.server -d dist``
+and deployable to GitHub Pages as it is (every URL in it is relative):
+
+    index.html style.css pad.js main.py pyscript.toml sw.js favicon.svg   the page (from site/)
+    hwd/*.py                  the modules of the hwd package that ``import hwd`` needs
+    networks/*.npz            the shipped networks (models/manifest.json, else every models/*.npz)
+    pyscript/                 @pyscript/core: core.js and the chunks this page loads
+    pyodide/                  the pyodide npm package's core files
+
+PyScript and Pyodide come from node_modules (``npm ci``, versions pinned in package.json).
+Source maps and unused PyScript plugins are left out.  The folder is built next to the
+destination and renamed into place, so a failed build never leaves a half-written site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import html
+import io
+import json
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SITE = ROOT / "site"
+PACKAGE = ROOT / "pylib" / "hwd"
+NODE_MODULES = ROOT / "node_modules"
+PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "pyodide-lock.json"]
+# Chunks that @pyscript/core's core chunk imports on demand and this page needs: the TOML
+# parser for pyscript.toml and the error plugin (imported even when disabled, to silence it).
+PYSCRIPT_LAZY_CHUNKS = ("toml-", "error-")
+SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
+DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
+SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
+
+
+class BuildError(Exception):
+    """A problem the person running the build can fix; the message says how."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (dist/)")
+    parser.add_argument("--models", type=Path, default=ROOT / "models",
+                        help="folder with the networks and manifest.json (models/)")
+    args = parser.parse_args(argv)
+    try:
+        files = build(args.out, args.models)
+    except BuildError as e:
+        print(f"build.py: error: {e}", file=sys.stderr)
+        return 1
+    total = sum(f.stat().st_size for f in files)
+    print(f"built {args.out} ({len(files)} files, {total / 1e6:.1f} MB)")
+    return 0
+
+
+def build(out: Path, models: Path) -> list[Path]:
+    """Build the site into ``out`` (replacing it) and return the files written."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        write_site(tmp, models)
+        old = out.with_name(f".{out.name}-old")
+        if old.exists():
+            shutil.rmtree(old)
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def write_site(dest: Path, models: Path) -> None:
+    """Write every file of the site into the empty folder ``dest``."""
+    copy_pyodide(dest / "pyodide")
+    copy_pyscript(dest / "pyscript")
+    modules = copy_package(dest / "hwd")
+    networks = copy_networks(dest / "networks", models)
+    for name in SITE_FILES:
+        shutil.copy2(SITE / name, dest / name)
+    index = dest / "index.html"
+    index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
+    files = "".join(f'"./hwd/{m}" = "./hwd/{m}"\n' for m in modules)
+    config = (SITE / "pyscript.toml").read_text() + "\n[files]\n" + files
+    (dest / "pyscript.toml").write_text(config)
+    write_service_worker(dest)
+
+
+def package_version(name: str) -> str:
+    """The version of an installed npm package, or a BuildError telling to run npm ci."""
+    manifest = NODE_MODULES / name / "package.json"
+    if not manifest.exists():
+        raise BuildError(f"{manifest.parent} is missing: run `npm ci` in {ROOT} first")
+    installed = json.loads(manifest.read_text())["version"]
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"][name]
+    if installed != pinned:
+        raise BuildError(f"node_modules has {name} {installed}, package.json pins {pinned}: "
+                         "run `npm ci`")
+    return installed
+
+
+def copy_pyodide(dest: Path) -> None:
+    """Pyodide's core files (no packages: hwd needs only the standard library)."""
+    package_version("pyodide")
+    dest.mkdir()
+    for name in PYODIDE_FILES:
+        copy_without_source_map(NODE_MODULES / "pyodide" / name, dest / name)
+    # Pyodide reads its lock file at start, but only its "info" matters when no package is
+    # ever installed: the 357 package entries (119 kB) would be downloaded for nothing.
+    lock = dest / "pyodide-lock.json"
+    lock.write_text(json.dumps({"info": json.loads(lock.read_text())["info"], "packages": {}}))
+
+
+def copy_pyscript(dest: Path) -> None:
+    """core.js and what it imports, minus the plugins and chunks this page never loads."""
+    package_version("@pyscript/core")
+    source = NODE_MODULES / "@pyscript" / "core" / "dist"
+    needed, todo = set(), ["core.js"]
+    while todo:  # follow static imports from core.js, and the lazy chunks we need
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        text = (source / name).read_text()
+        todo += re.findall(r'(?:from|import)\s*"\./([\w.-]+\.js)"', text)
+        todo += [m for m in re.findall(r'import\("\./([\w.-]+\.js)"\)', text)
+                 if m.startswith(PYSCRIPT_LAZY_CHUNKS)]
+    dest.mkdir()
+    for name in sorted(needed):
+        copy_without_source_map(source / name, dest / name)
+
+
+def copy_without_source_map(source: Path, dest: Path) -> None:
+    """Copy a file; for JavaScript, drop the sourceMappingURL comment (the maps are not shipped)."""
+    if source.suffix in (".js", ".mjs"):
+        dest.write_text(SOURCE_MAP.sub("\n", source.read_text()))
+    else:
+        shutil.copyfile(source, dest)
+
+
+def copy_package(dest: Path) -> list[str]:
+    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
+    needed, todo = set(), ["__init__"]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    todo.append(node.module.split(".")[0])
+                else:  # from . import a, b
+                    todo += [alias.name for alias in node.names]
+    dest.mkdir()
+    modules = sorted(f"{name}.py" for name in needed)
+    for module in modules:
+        shutil.copyfile(PACKAGE / module, dest / module)
+    return modules
+
+
+def copy_networks(dest: Path, models: Path) -> list[dict]:
+    """Copy the shipped networks; their descriptions, the default one first."""
+    manifest_file = models / "manifest.json"
+    if manifest_file.exists():
+        manifest = json.loads(manifest_file.read_text())
+        entries = manifest.get("networks", {})
+        default = manifest.get("default")
+        if default not in entries:
+            raise BuildError(f"{manifest_file}: default network {default!r} is not listed")
+    else:
+        entries = {p.stem: {"file": p.name} for p in sorted(models.glob("*.npz"))}
+        default = DEFAULT_NETWORK if DEFAULT_NETWORK in entries else next(iter(entries), None)
+    if not entries:
+        raise BuildError(f"no networks in {models} (no manifest.json and no .npz files)")
+    dest.mkdir()
+    networks = []
+    for name, entry in entries.items():
+        source = models / entry["file"]
+        if not source.exists():
+            raise BuildError(f"network {name!r}: {source} is missing")
+        data = source.read_bytes()
+        if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise BuildError(f"network {name!r}: {source} does not match the manifest's sha256")
+        (dest / source.name).write_bytes(data)
+        accuracy = (1 - entry["test_error"] if entry.get("test_error") is not None
+                    else meta_of(data).get("test_accuracy"))
+        networks.append({"name": name, "file": f"networks/{source.name}",
+                         "accuracy": accuracy, "default": name == default})
+    return sorted(networks, key=lambda n: not n["default"])
+
+
+def meta_of(npz: bytes) -> dict:
+    """The ``meta`` dict of an HWD network file, read without loading its weights."""
+    if str(PACKAGE.parent) not in sys.path:  # works without `pip install -e .` too
+        sys.path.insert(0, str(PACKAGE.parent))
+    from hwd.npz import parse_npy  # the only use of hwd at build time
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(npz)) as z:
+            return json.loads(bytes(parse_npy(z.read("meta.npy")).values).decode())
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        return {}
+
+
+def options(networks: list[dict]) -> str:
+    """The <option> elements of the network selector."""
+    lines = []
+    for n in networks:
+        label = n["name"] + (f" ({n['accuracy']:.2%} on MNIST)" if n["accuracy"] else "")
+        lines.append(f'          <option value="{html.escape(n["name"])}" '
+                     f'data-file="{html.escape(n["file"])}"{" selected" if n["default"] else ""}>'
+                     f"{html.escape(label)}</option>")
+    return "\n".join(lines)
+
+
+def write_service_worker(dest: Path) -> None:
+    """sw.js with the list of files to cache and a cache version made from their contents."""
+    files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0" + (dest / name).read_bytes())
+    text = (SITE / "sw.js").read_text()
+    text = re.sub(r'const VERSION = ".*";', f'const VERSION = "{digest.hexdigest()[:16]}";', text)
+    urls = ["./"] + [f"./{name}" for name in files]
+    text = re.sub(r"const FILES = \[.*\];", f"const FILES = {json.dumps(urls)};", text)
+    (dest / "sw.js").write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

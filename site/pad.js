@@ -1,0 +1,271 @@
+// The thin JavaScript part of HWD's page: what must happen before Python runs, or at pointer rate.
+//
+// - The drawing pad: pointer events (mouse, touch, pen; coalesced events for smooth strokes),
+//   the ink on the canvas and the stroke point lists in CSS pixels, y down.
+// - The buttons and the network selector, which work at once; Recognize waits for Python.
+// - Fetching the chosen network's bytes while Python boots, and the loading status.
+// - Registering the service worker once the page is ready.
+//
+// Python (main.py) does the rest: it calls window.hwdPad.connect(recognize, clear, select) when
+// it has started, gets the strokes as a JS array of [[x, y], ...] strokes, preprocesses and
+// classifies them with the hwd package and updates the result on the page.
+
+const STORAGE_KEY = "hwd.network";
+const $ = (id) => document.getElementById(id);
+
+const canvas = $("pad");
+const context = canvas.getContext("2d");
+const recognizeButton = $("recognize");
+const clearButton = $("clear");
+const liveBox = $("live");
+const networkSelect = $("network");
+const status = $("status");
+const statusText = $("status-text");
+const progress = $("progress");
+
+let strokes = [];          // [[[x, y], ...], ...] in CSS pixels of the pad
+let current = null;        // the stroke being drawn, or null
+let size = 0;              // the pad's side in CSS pixels
+let python = null;         // {recognize, clear, select} once main.py has connected
+let pending = false;       // Recognize was asked for while Python was not ready
+let recognized = false;    // a completed recognition is shown: the next stroke starts afresh
+const networkBytes = new Map();  // network name -> Promise<ArrayBuffer>
+
+// ---------------------------------------------------------------- the pad
+
+function penWidth() {
+  return Math.max(size / 18, 4);
+}
+
+function inkColour() {
+  return getComputedStyle(canvas).color;
+}
+
+/** Fit the canvas's backing store to its CSS size and the screen density, keeping the ink. */
+function resize() {
+  const side = canvas.getBoundingClientRect().width;
+  if (!side) return;
+  if (size && side !== size) {
+    const k = side / size;  // the person resized the window: keep the drawing in proportion
+    strokes = strokes.map((stroke) => stroke.map(([x, y]) => [x * k, y * k]));
+  }
+  size = side;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(side * dpr);
+  canvas.height = Math.round(side * dpr);
+  context.setTransform(dpr, 0, 0, dpr, 0, 0);
+  redraw();
+}
+
+function redraw() {
+  context.clearRect(0, 0, size, size);
+  for (const stroke of strokes) drawStroke(stroke, 0);
+}
+
+/** Draw a stroke from point `from` on: quadratic curves through the midpoints look smooth. */
+function drawStroke(points, from) {
+  context.strokeStyle = inkColour();
+  context.fillStyle = inkColour();
+  context.lineWidth = penWidth();
+  context.lineCap = "round";
+  context.lineJoin = "round";
+  if (points.length === 1) {  // a dot
+    context.beginPath();
+    context.arc(points[0][0], points[0][1], penWidth() / 2, 0, 2 * Math.PI);
+    context.fill();
+    return;
+  }
+  const mid = (a, b) => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+  context.beginPath();
+  const start = Math.max(from, 1);
+  const first = start === 1 ? points[0] : mid(points[start - 2], points[start - 1]);
+  context.moveTo(first[0], first[1]);
+  for (let i = start; i < points.length; i++) {
+    const [mx, my] = mid(points[i - 1], points[i]);
+    context.quadraticCurveTo(points[i - 1][0], points[i - 1][1], mx, my);
+  }
+  const last = points[points.length - 1];
+  context.lineTo(last[0], last[1]);
+  context.stroke();
+}
+
+function position(event, box) {
+  return [event.clientX - box.left, event.clientY - box.top];
+}
+
+let box = null;  // the pad's rectangle, measured once per stroke
+
+canvas.addEventListener("pointerdown", (event) => {
+  if (!event.isPrimary || (event.pointerType === "mouse" && event.button !== 0)) return;
+  event.preventDefault();
+  if (recognized) clear();  // as the ancestor did: a new drawing after a result starts afresh
+  canvas.setPointerCapture(event.pointerId);
+  box = canvas.getBoundingClientRect();
+  current = [position(event, box)];
+  strokes.push(current);
+  drawStroke(current, 0);
+});
+
+canvas.addEventListener("pointermove", (event) => {
+  if (!current || !event.isPrimary) return;
+  event.preventDefault();
+  const before = current.length;
+  // The browser merges moves into one event per frame; the coalesced ones keep every sample.
+  const samples = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+  for (const sample of samples.length ? samples : [event]) current.push(position(sample, box));
+  redrawTail(before);
+});
+
+/** Draw only what the new points added (the curve up to the last midpoint moves along). */
+function redrawTail(before) {
+  if (before < 2) {
+    redraw();
+    return;
+  }
+  drawStroke(current, before);
+}
+
+function endStroke(event) {
+  if (!current || !event.isPrimary) return;
+  current = null;
+  redraw();  // the last segment ends on the last point exactly
+  if (liveBox.checked && python && isReady()) python.recognize(strokes, false);
+}
+canvas.addEventListener("pointerup", endStroke);
+canvas.addEventListener("pointercancel", endStroke);
+// No scrolling, zooming or text selection while drawing on touch screens (CSS touch-action too).
+canvas.addEventListener("touchstart", (event) => event.preventDefault(), { passive: false });
+
+new ResizeObserver(resize).observe(canvas);
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
+
+// ---------------------------------------------------------------- buttons
+
+function isReady() {
+  return status.dataset.state === "ready";
+}
+
+function recognize() {
+  if (python && isReady()) {
+    pending = false;
+    python.recognize(strokes, true);
+    recognized = strokes.length > 0;
+  } else if (status.dataset.state === "loading") {
+    pending = true;
+    statusText.textContent = "Still loading: your digit will be recognized as soon as Python is ready.";
+  }
+}
+
+function clear() {
+  strokes = [];
+  current = null;
+  recognized = false;
+  pending = false;
+  redraw();
+  if (python) python.clear();
+}
+
+recognizeButton.addEventListener("click", recognize);
+clearButton.addEventListener("click", clear);
+
+// ---------------------------------------------------------------- networks
+
+function fileOf(name) {
+  const option = [...networkSelect.options].find((o) => o.value === name);
+  return option ? option.dataset.file : null;
+}
+
+/** The bytes of a network's .npz, fetched once (started here so it overlaps Python's boot). */
+function fetchNetwork(name) {
+  if (!networkBytes.has(name)) {
+    const file = fileOf(name);
+    const bytes = fetch(file).then((response) => {
+      if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+      return response.arrayBuffer();
+    });
+    bytes.catch(() => networkBytes.delete(name));  // let a later attempt try again
+    networkBytes.set(name, bytes);
+  }
+  return networkBytes.get(name);
+}
+
+try {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved && fileOf(saved)) networkSelect.value = saved;
+} catch {
+  // Storage can be disabled (private browsing); the build's default network is used.
+}
+fetchNetwork(networkSelect.value).catch(() => {});  // main.py reports the error
+
+networkSelect.addEventListener("change", () => {
+  const name = networkSelect.value;
+  try {
+    localStorage.setItem(STORAGE_KEY, name);
+  } catch {
+    // Not remembered then; the choice still applies to this visit.
+  }
+  if (recognized) pending = true;  // show the new network's answer for the same drawing
+  if (python) python.select(name);
+});
+
+// ---------------------------------------------------------------- loading status
+
+function setStatus(state, text) {
+  status.dataset.state = state;
+  statusText.textContent = text;
+}
+
+// Progress while PyScript loads Pyodide: the big downloads finishing are the visible steps.
+const steps = [
+  ["pyodide.asm.wasm", "Starting Python…"],
+  ["python_stdlib.zip", "Starting Python…"],
+  ["main.py", "Loading the recognizer…"],
+];
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const index = steps.findIndex(([file]) => entry.name.endsWith(`/${file}`));
+    if (index >= 0 && status.dataset.state === "loading" && !python) {
+      progress.value = Math.max(progress.value, index + 1);
+      if (!pending) statusText.textContent = steps[index][1];
+    }
+  }
+});
+observer.observe({ type: "resource", buffered: true });
+
+function loadFailed(reason) {
+  if (status.dataset.state !== "loading" || python) return;
+  const detail = reason && reason.message ? reason.message : String(reason || "unknown error");
+  setStatus("error", `Python could not be loaded (${detail.split("\n")[0]}). ` +
+    "Check your connection and reload the page.");
+}
+addEventListener("error", (event) => loadFailed(event.error || event.message));
+addEventListener("unhandledrejection", (event) => loadFailed(event.reason));
+
+// ---------------------------------------------------------------- the interface for main.py
+
+let serviceWorkerRegistered = false;
+
+window.hwdPad = {
+  /** main.py's handlers: recognize(strokes, final), clear(), select(name) (async). */
+  connect(recognizeHandler, clearHandler, selectHandler) {
+    python = { recognize: recognizeHandler, clear: clearHandler, select: selectHandler };
+    observer.disconnect();
+  },
+  /** The current strokes, as given to recognize. */
+  strokes: () => strokes,
+  /** The name of the network chosen in the selector. */
+  network: () => networkSelect.value,
+  /** The .npz bytes of a network, as an ArrayBuffer. */
+  networkBytes: fetchNetwork,
+  /** Called by main.py whenever it becomes ready: run a Recognize that was waiting. */
+  ready() {
+    if (pending) recognize();
+    if (!serviceWorkerRegistered && "serviceWorker" in navigator && location.protocol !== "file:") {
+      // After ready, so caching the app for offline use does not slow the first start.
+      serviceWorkerRegistered = true;
+      navigator.serviceWorker.register("./sw.js").catch((error) => {
+        console.warn("HWD: offline use unavailable:", error.message);
+      });
+    }
+  },
+};
