@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import random_mlp
+from helpers import random_mlp
 
 from hwd.network import Network, relu, sigmoid, softmax
 from hwd.packed import PackedMatrix

@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import random_mlp
+from helpers import random_mlp
 
 import hwd
 from hwd.npz import NetworkFileError, parse_npy

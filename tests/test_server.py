@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import serving_in_thread
+from helpers import serving_in_thread
 
 import hwd
 from hwd import models, server

@@ -12,7 +12,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from conftest import serving_in_thread
+from helpers import serving_in_thread
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
