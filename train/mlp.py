@@ -80,27 +80,42 @@ class MLP:
                 delta *= (a_prev > 0) if self.activation == "relu" else a_prev * (1 - a_prev)
         return loss, grads
 
-    def save(self, path: str | os.PathLike, meta: dict, dtype: str = "float32") -> Path:
-        """Write the network atomically (temporary file, then rename) as an HWD ``.npz``.
+    def stored_arrays(self, dtype: str) -> tuple[dict[str, np.ndarray], list[int] | None]:
+        """The weight and bias arrays as a file of ``dtype`` holds them, and the int16 shifts.
 
         ``dtype`` is float32, float16, or int16: fixed point W = q / 2**shift with one
-        shift per layer (in meta), stored column by column so :mod:`hwd` packs it fast.
+        shift per layer, stored column by column so :mod:`hwd` packs it fast.
         """
-        meta = {"format": "hwd-network", "format_version": 1, "layers": self.sizes,
-                "activations": [self.activation] * (len(self.sizes) - 2) + ["softmax"],
-                "input": "pixels 28x28 row-major, 0.0 background .. 1.0 ink",
-                "dtype": dtype, **meta}
+        shifts = ([15 - int(np.frexp(np.abs(w).max())[1]) for w in self.weights]
+                  if dtype == "int16" else None)
         arrays = {}
-        if dtype == "int16":
-            meta["weight_shifts"] = [15 - int(np.frexp(np.abs(w).max())[1]) for w in self.weights]
         for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            if dtype == "int16":
-                q = np.clip(np.round(w * 2.0 ** meta["weight_shifts"][l]), -32768, 32767)
+            if shifts:
+                q = np.clip(np.round(w * 2.0 ** shifts[l]), -32768, 32767)
                 arrays[f"weights_{l}"] = np.asfortranarray(q.astype("<i2"))
                 arrays[f"biases_{l}"] = b.astype(np.float32)
             else:
                 arrays[f"weights_{l}"] = w.astype(dtype)
                 arrays[f"biases_{l}"] = b.astype(dtype)
+        return arrays, shifts
+
+    def as_stored(self, dtype: str) -> MLP:
+        """A copy whose weights are rounded as a ``dtype`` file stores them (to measure it)."""
+        arrays, shifts = self.stored_arrays(dtype)
+        copy = MLP.__new__(MLP)
+        copy.sizes, copy.activation = self.sizes, self.activation
+        copy.weights = [(arrays[f"weights_{l}"] * 2.0 ** -(shifts[l] if shifts else 0))
+                        .astype(np.float32) for l in range(len(self.weights))]
+        copy.biases = [arrays[f"biases_{l}"].astype(np.float32) for l in range(len(self.biases))]
+        return copy
+
+    def save(self, path: str | os.PathLike, meta: dict, dtype: str = "float32") -> Path:
+        """Write the network atomically (temporary file, then rename) as an HWD ``.npz``."""
+        arrays, shifts = self.stored_arrays(dtype)
+        meta = {"format": "hwd-network", "format_version": 1, "layers": self.sizes,
+                "activations": [self.activation] * (len(self.sizes) - 2) + ["softmax"],
+                "input": "pixels 28x28 row-major, 0.0 background .. 1.0 ink",
+                "dtype": dtype, **meta, **({"weight_shifts": shifts} if shifts else {})}
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
         return atomic_savez(path, arrays)
 

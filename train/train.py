@@ -92,7 +92,7 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
                 losses.append(loss)
                 if step % 50 == 0:
                     bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-            accuracy = evaluate(net, x_test, y_test)
+            accuracy = evaluate(net.as_stored(args.dtype), x_test, y_test)  # as saved
             record = {"epoch": epoch, "loss": float(np.mean(losses)), "test_accuracy": accuracy,
                       "seconds": round(time.perf_counter() - start, 1)}
             history.append(record)
