@@ -211,7 +211,7 @@ def meta_of(npz: bytes) -> dict:
 
     try:
         with zipfile.ZipFile(io.BytesIO(npz)) as z:
-            return json.loads(bytes(parse_npy(z.read("meta.npy")).values).decode())
+            return json.loads(parse_npy(z.read("meta.npy")).data.decode())
     except (KeyError, ValueError, zipfile.BadZipFile):
         return {}
 
