@@ -40,9 +40,8 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
 def mnist_files(root: str | os.PathLike | None = None, download: bool = True) -> dict[str, Path]:
     """Paths of the four MNIST files, verified by SHA-256; downloads missing ones if allowed."""
     base = data_dir(root)
-    folder = base / "mnist" if (base / "mnist").is_dir() or not base.is_dir() else base
-    if not (folder / next(iter(SHA256))).exists() and (base / next(iter(SHA256))).exists():
-        folder = base
+    # The files may sit in the folder itself; otherwise they live (or are downloaded) in mnist/.
+    folder = base if (base / next(iter(SHA256))).exists() else base / "mnist"
     paths = {}
     for name, digest in SHA256.items():
         path = folder / name

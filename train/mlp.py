@@ -125,9 +125,8 @@ class MLP:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(f["meta"].tobytes())
             net = cls.__new__(cls)
-            net.sizes, net.activation = meta["layers"], meta["activations"][0]
-            if len(meta["activations"]) == 1:
-                net.activation = "relu"
+            # A single-layer network has no hidden activation; relu is as good a label as any.
+            net.sizes, net.activation = meta["layers"], (meta["activations"][:-1] or ["relu"])[0]
             n = len(meta["layers"]) - 1
             shifts = meta.get("weight_shifts") or [0] * n
             net.weights = [(f[f"weights_{l}"] * 2.0 ** -shifts[l]).astype(np.float32)

@@ -16,7 +16,7 @@ from . import __version__, models
 from .art import ascii_art
 from .npz import NetworkFileError, load
 from .preprocess import EmptyDrawing, raster_to_pixels, strokes_to_pixels
-from .wire import WireFormatError, parse_wire
+from .wire import WireFormatError, from_wire, parse_wire
 
 USAGE_ERROR = 2
 
@@ -135,8 +135,6 @@ def _parse_text(text: str) -> list[float]:
     except json.JSONDecodeError as e:
         raise InputError(f"invalid JSON: {e}") from None
     if isinstance(data, dict) and "imgdata" in data:
-        from .wire import from_wire
-
         return from_wire(data["imgdata"])
     strokes = data.get("strokes") if isinstance(data, dict) else data
     if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
