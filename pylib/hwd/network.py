@@ -92,8 +92,14 @@ class Network:
         """Neurons per layer, input first: e.g. [784, 800, 10]."""
         return [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
 
+    def prepare(self, pixels: Sequence[float]) -> Vector:
+        """The input this network reads for 28x28 ``pixels`` (row-major, 0..1): the pixels
+        themselves, unless the network's meta asks for more preprocessing (see docs)."""
+        return list(pixels)
+
     def feedforward(self, a: Sequence[float]) -> Vector:
         """The output activations (ten probabilities) for the input pixels ``a``."""
+        a = self.prepare(a)
         for w, b, f in zip(self.weights, self.biases, self.activations, strict=True):
             a = ACTIVATIONS[f]([z + bj for z, bj in zip(w.dot(a), b, strict=True)])
         return list(a)
