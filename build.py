@@ -92,7 +92,12 @@ def write_site(dest: Path, models: Path) -> None:
         shutil.copy2(SITE / name, dest / name)
     index = dest / "index.html"
     index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
+    # The page's own modules beside main.py (site/*.py), importable by main.py.
+    pages = sorted(p.name for p in SITE.glob("*.py") if p.name != "main.py")
+    for name in pages:
+        shutil.copy2(SITE / name, dest / name)
     files = "".join(f'"./hwd/{m}" = "./hwd/{m}"\n' for m in modules)
+    files += "".join(f'"./{m}" = "./{m}"\n' for m in pages)
     config = (SITE / "pyscript.toml").read_text() + "\n[files]\n" + files
     (dest / "pyscript.toml").write_text(config)
     write_service_worker(dest)
