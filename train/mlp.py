@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -72,13 +73,29 @@ class MLP:
         delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
         delta /= n
         grads: list[np.ndarray] = []
+        for l, delta_l in self._deltas(activations, delta):
+            grads[:0] = [delta_l.T @ activations[l], delta_l.sum(axis=0)]
+        return loss, grads
+
+    def _deltas(self, activations: list[np.ndarray], delta: np.ndarray
+                ) -> Iterator[tuple[int, np.ndarray]]:
+        """Backpropagation: (l, d(objective)/d(z_l)) for l = L-1 down to 0, from the
+        activations of :meth:`_forward` and ``delta`` = d(objective)/d(output logits)."""
         for l in range(len(self.weights) - 1, -1, -1):
-            a_prev = activations[l]
-            grads[:0] = [delta.T @ a_prev, delta.sum(axis=0)]
+            yield l, delta
             if l:
+                a_prev = activations[l]
                 delta = delta @ self.weights[l]
                 delta *= (a_prev > 0) if self.activation == "relu" else a_prev * (1 - a_prev)
-        return loss, grads
+
+    def logit_gradient(self, x: np.ndarray, digit: int) -> np.ndarray:
+        """d(logit of ``digit``)/d(x) for each row of ``x``: the backward pass carried down
+        to the input (the reference for :mod:`hwd.explain`)."""
+        activations = self._forward(x, dropout=0.0, rng=None)
+        delta = np.zeros((len(x), self.sizes[-1]), activations[-1].dtype)
+        delta[:, digit] = 1.0
+        *_, (_, delta) = self._deltas(activations, delta)
+        return delta @ self.weights[0]
 
     def stored_arrays(self, dtype: str) -> tuple[dict[str, np.ndarray], list[int] | None]:
         """The weight and bias arrays as a file of ``dtype`` holds them, and the int16 shifts.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import struct
+from array import array
 from collections.abc import Sequence
 
 LANE_BYTES = 8
@@ -87,6 +88,24 @@ class PackedMatrix:
         lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
         bias, unit = self.offset * total_a, 2.0 ** -(self.shift + input_shift)
         return [(lane - bias) * unit for lane in lanes]
+
+    def column(self, i: int) -> list[float]:
+        """Column ``i`` of W: the weights from input ``i`` to every output."""
+        lanes = struct.unpack(f"<{self.n_out}Q", self.columns[i].to_bytes(LANE_BYTES * self.n_out,
+                                                                          "little"))
+        unit = 2.0**-self.shift
+        return [(lane - self.offset) * unit for lane in lanes]
+
+    def transpose(self) -> PackedMatrix:
+        """W^T, packed the same way (its columns are the rows of W), for backward passes."""
+        n_in, size = len(self.columns), LANE_BYTES * self.n_out
+        # Every lane in column-major order, then each row of W gathered by a strided slice.
+        lanes = array("Q", b"".join(c.to_bytes(size, "little") for c in self.columns))
+        if lanes.itemsize != LANE_BYTES:  # pragma: no cover (no such platform in use)
+            raise RuntimeError("array('Q') is not 64-bit here")
+        columns = [int.from_bytes(lanes[j::self.n_out].tobytes(), "little")
+                   for j in range(self.n_out)]
+        return PackedMatrix(columns, n_in, self.shift, self.offset.bit_length() - 1)
 
     def rows(self) -> list[list[float]]:
         """The matrix as float rows (for inspection and tests; slow)."""
