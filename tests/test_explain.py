@@ -8,13 +8,14 @@ and for an ancestor network (sigmoid everywhere, no biases, inputs scaled to 0.0
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pytest
 from helpers import random_mlp
 
 import hwd
-from hwd import explain
+from hwd import explain, models
 from hwd.packed import PackedMatrix
 from train.mlp import MLP
 
@@ -126,3 +127,23 @@ def test_transpose_and_signed_product():
 
 def test_strongest():
     assert explain.strongest([0.0, 3.0, 1.0, 3.0, 2.0], 3) == [1, 3, 4]
+
+
+def test_recognize_explain_on_the_command_line(capsys, mnist):
+    from hwd.cli import main
+
+    x = mnist[2][0].astype(float).tolist()  # a 7
+    wire = hwd.format_wire(x)
+    assert main(["recognize", wire, "--network", "quick", "--explain"]) == 0
+    out = capsys.readouterr().out
+    art = out.split("evidence for 7 (gradient x input of its logit):\n")[1].splitlines()[:28]
+    assert len(art) == 28 and all(len(line) <= 56 for line in art)
+    assert "@@" in out.split("digit: 7")[1] and "--" in "".join(art)  # towards and against
+    assert main(["recognize", wire, "--network", "quick", "--explain", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    network = hwd.load(models.resolve("quick"))
+    expected = explain.evidence(network, explain.trace(network, x), 2)
+    assert result["evidence"]["digit"] == 2 and result["evidence"]["values"] == pytest.approx(
+        expected)
+    assert main(["recognize", wire, "--explain", "12"]) == 2
+    assert "--explain takes a digit 0-9" in capsys.readouterr().err
