@@ -129,11 +129,13 @@ def test_strongest():
     assert explain.strongest([0.0, 3.0, 1.0, 3.0, 2.0], 3) == [1, 3, 4]
 
 
-def test_recognize_explain_on_the_command_line(capsys, mnist):
+def test_recognize_explain_on_the_command_line(capsys, mnist, tmp_path):
     from hwd.cli import main
 
     x = mnist[2][0].astype(float).tolist()  # a 7
-    wire = hwd.format_wire(x)
+    wire = tmp_path / "seven.txt"
+    wire.write_text(hwd.format_wire(x))
+    wire = str(wire)
     assert main(["recognize", wire, "--network", "quick", "--explain"]) == 0
     out = capsys.readouterr().out
     art = out.split("evidence for 7 (gradient x input of its logit):\n")[1].splitlines()[:28]
