@@ -144,6 +144,7 @@ def test_recognize_explain_on_the_command_line(capsys, mnist, tmp_path):
     assert main(["recognize", wire, "--network", "quick", "--explain", "2", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     network = hwd.load(models.resolve("quick"))
+    x = hwd.parse_wire(hwd.format_wire(x))  # as read back from the file
     expected = explain.evidence(network, explain.trace(network, x), 2)
     assert result["evidence"]["digit"] == 2 and result["evidence"]["values"] == pytest.approx(
         expected)
