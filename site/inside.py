@@ -114,12 +114,13 @@ def grid_columns(units: int) -> int:
 def firing(activations: list[float], columns: int) -> bytearray:
     """RGBA of a hidden layer laid out ``columns`` per row: opacity = activation / largest,
     off units a faint square."""
-    largest = max(activations, default=0.0) or 1.0
+    scale = 215 / (max(activations, default=0.0) or 1.0)
     rows = -(-len(activations) // columns)
     rgba = bytearray(4 * columns * rows)
-    for i, a in enumerate(activations):
-        alpha = round(40 + 215 * min(a / largest, 1.0)) if a > 0 else 22
-        rgba[4 * i:4 * i + 4] = (*(FIRING if a > 0 else INK), alpha)
+    n = 4 * len(activations)
+    for channel in range(3):
+        rgba[channel:n:4] = bytes(FIRING[channel] if a > 0 else INK[channel] for a in activations)
+    rgba[3:n:4] = bytes(40 + int(a * scale) if a > 0 else 22 for a in activations)
     return rgba
 
 
@@ -144,6 +145,8 @@ class Panel:
         self.drive_rows = [self.drive.querySelector(f'[data-digit="{d}"]') for d in range(10)]
         self.network: hwd.Network | None = None
         self.trace: explain.Trace | None = None
+        self.traced: list[float] | None = None  # the pixels self.trace was computed for
+        self.painted_unit: tuple | None = None  # (network, unit) of the weights shown
         self.chosen_digit: int | None = None  # a bar the person chose, until the next drawing
         self.chosen_unit: int | None = None   # a unit the person chose, kept across drawings
         self.layer_canvases: list = []
@@ -180,23 +183,38 @@ class Panel:
             if pixels is not None:
                 self.update(self.page.network, pixels)
 
+    def predict(self, pixels: list[float]) -> tuple[int, list[float]]:
+        """network.predict for main.py; while the panel is open, through a trace of every
+        layer that the views then use (one forward pass, not two)."""
+        network = self.page.network
+        if not self.is_open or network is not self.network:
+            self.traced = None
+            return network.predict(pixels)
+        self.trace, self.traced = explain.trace(network, pixels), pixels
+        return self.trace.digit, self.trace.probabilities
+
     def update(self, network: hwd.Network, pixels: list[float]) -> None:
         """Recompute and show every view for a new recognition (only while open)."""
         if not self.is_open:
             return
         if network is not self.network:
-            self.network, self.chosen_unit = network, None
+            self.network, self.chosen_unit, self.traced = network, None, None
             self.build_layers()
-        self.trace = explain.trace(network, pixels)
+        if self.traced is not pixels:
+            self.trace, self.traced = explain.trace(network, pixels), pixels
         self.show_evidence()
         self.show_activations()
         self.show_unit()
 
     def clear(self) -> None:
         """A new drawing starts: forget the trace and the chosen digit, blank the pictures."""
-        self.trace, self.chosen_digit = None, None
-        for canvas in (self.evidence_canvas, self.unit_canvas, *self.layer_canvases):
+        self.trace, self.traced, self.chosen_digit = None, None, None
+        for canvas in (self.evidence_canvas, *self.layer_canvases):
             canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height)
+        for row in self.drive_rows:
+            row.style.setProperty("--pos", "0")
+            row.style.setProperty("--neg", "0")
+            row.querySelector(".value").textContent = ""
         self.evidence_canvas.dataset.digit = ""
         self.mark_chosen_bar(None)
 
@@ -310,7 +328,9 @@ class Panel:
         unit = self.unit()
         self.unit_input.value = str(unit)
         element("unit-title").textContent = f"#{unit}"
-        paint(self.unit_canvas, diverging(explain.unit_weights(self.network, unit)))
+        if self.painted_unit != (self.network, unit):
+            paint(self.unit_canvas, diverging(explain.unit_weights(self.network, unit)))
+            self.painted_unit = (self.network, unit)
         if self.trace is None:
             return
         strongest = explain.strongest(self.trace.hidden[0], TOP_UNITS)

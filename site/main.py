@@ -96,7 +96,8 @@ class Page:
                 self.clear()
                 self.message.textContent = "Draw a digit first."
             return
-        digit, probabilities = self.network.predict(pixels)
+        predict = self.network.predict if self.inside is None else self.inside.predict
+        digit, probabilities = predict(pixels)
         self.message.textContent = ""
         self.prediction.textContent = str(digit)
         self.show_bars(probabilities)

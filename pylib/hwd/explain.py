@@ -26,6 +26,7 @@ contribute nothing), as in the forward pass.
 
 from __future__ import annotations
 
+import heapq
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,4 +145,4 @@ def unit_drive(network: Network, trace: Trace, unit: int) -> Vector:
 
 def strongest(values: Sequence[float], n: int) -> list[int]:
     """The indices of the ``n`` largest values, largest first (ties: lower index first)."""
-    return sorted(range(len(values)), key=lambda i: (-values[i], i))[:n]
+    return heapq.nlargest(n, range(len(values)), key=values.__getitem__)
