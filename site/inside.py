@@ -13,20 +13,22 @@ the panel is open; when it is closed nothing here is computed.  The computations
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from pyscript import document
+from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
 import hwd
 from hwd import explain
 
 SIZE = 28
-TOWARDS = (37, 99, 235)    # blue: evidence for the digit, weights that excite a unit
-AGAINST = (234, 88, 12)    # orange: evidence against, weights that inhibit (colour-blind safe pair)
-INK = (128, 128, 128)      # the drawing under the evidence, where it hardly matters
-FIRING = (16, 163, 127)    # an active hidden unit
+# Blue: evidence for the digit, weights that excite a unit; orange: against, inhibiting (a
+# pair colour-blind people tell apart); grey: ink that hardly matters; green: a unit firing.
+# Lighter shades on the dark theme's background (style.css has the same for the legend).
+LIGHT = {"towards": (37, 99, 235), "against": (234, 88, 12), "ink": (128, 128, 128),
+         "firing": (16, 163, 127)}
+DARK = {"towards": (96, 165, 250), "against": (251, 146, 60), "ink": (160, 160, 160),
+        "firing": (52, 211, 153)}
 TOP_UNITS = 5
 
 TEMPLATE = """
@@ -92,17 +94,25 @@ def paint(canvas, rgba: bytearray) -> None:
     context.putImageData(image, 0, 0)
 
 
-def diverging(values: list[float], ink: list[float] | None = None) -> bytearray:
+def palette() -> dict[str, tuple[int, int, int]]:
+    """The colours for the page's current theme."""
+    return DARK if window.matchMedia("(prefers-color-scheme: dark)").matches else LIGHT
+
+
+def diverging(values: list[float], colours: dict, ink: list[float] | None = None,
+              gamma: float = 0.5) -> bytearray:
     """RGBA of signed values: blue for positive, orange for negative, stronger = more opaque
-    (square root, so weak values still show); where both are faint, the ink in grey."""
+    (|v| / largest to the power ``gamma``: below 1, weak values still show); where both are
+    faint, the ink in grey."""
     largest = max(map(abs, values), default=0.0) or 1.0
     rgba = bytearray(4 * len(values))
     for i, v in enumerate(values):
-        strength = math.sqrt(abs(v) / largest)
+        strength = (abs(v) / largest) ** gamma
         if strength > 0.15:
-            rgba[4 * i:4 * i + 4] = (*(TOWARDS if v > 0 else AGAINST), round(60 + 195 * strength))
+            rgba[4 * i:4 * i + 4] = (*colours["towards" if v > 0 else "against"],
+                                     round(255 * strength))
         elif ink and ink[i] > 0:
-            rgba[4 * i:4 * i + 4] = (*INK, round(90 * ink[i]))
+            rgba[4 * i:4 * i + 4] = (*colours["ink"], round(90 * ink[i]))
     return rgba
 
 
@@ -111,16 +121,17 @@ def grid_columns(units: int) -> int:
     return 50 if units >= 500 else 25 if units >= 100 else min(units, 10)
 
 
-def firing(activations: list[float], columns: int) -> bytearray:
+def firing(activations: list[float], columns: int, colours: dict) -> bytearray:
     """RGBA of a hidden layer laid out ``columns`` per row: opacity = activation / largest,
     off units a faint square."""
-    scale = 215 / (max(activations, default=0.0) or 1.0)
+    scale = 155 / (max(activations, default=0.0) or 1.0)
     rows = -(-len(activations) // columns)
     rgba = bytearray(4 * columns * rows)
     n = 4 * len(activations)
     for channel in range(3):
-        rgba[channel:n:4] = bytes(FIRING[channel] if a > 0 else INK[channel] for a in activations)
-    rgba[3:n:4] = bytes(40 + int(a * scale) if a > 0 else 22 for a in activations)
+        on, off = colours["firing"][channel], colours["ink"][channel]
+        rgba[channel:n:4] = bytes(on if a > 0 else off for a in activations)
+    rgba[3:n:4] = bytes(100 + int(a * scale) if a > 0 else 22 for a in activations)
     return rgba
 
 
@@ -225,7 +236,7 @@ class Panel:
             return
         digit = self.trace.digit if self.chosen_digit is None else self.chosen_digit
         values = explain.evidence(self.network, self.trace, digit)
-        paint(self.evidence_canvas, diverging(values, self.trace.activations[0]))
+        paint(self.evidence_canvas, diverging(values, palette(), self.trace.activations[0]))
         self.evidence_canvas.dataset.digit = str(digit)
         self.evidence_canvas.setAttribute(
             "aria-label", f"Evidence for {digit}: blue pixels pushed the network towards {digit}, "
@@ -272,6 +283,7 @@ class Panel:
         self.unit_input.max = str(max(self.network.sizes[1] - 1, 0))
 
     def show_activations(self) -> None:
+        colours = palette()
         for l, (layer, canvas, a) in enumerate(zip(self.layers, self.layer_canvases,
                                                    self.trace.hidden, strict=True)):
             active = sum(1 for v in a if v > 0)
@@ -284,7 +296,7 @@ class Panel:
             layer.querySelector(".layer-text").textContent = (
                 f"Layer {l + 1}: {summary}; strongest: " +
                 ", ".join(f"#{i} ({a[i]:.2f})" for i in top))
-            paint(canvas, firing(a, grid_columns(len(a))))
+            paint(canvas, firing(a, grid_columns(len(a)), colours))
 
     def on_grid_click(self, event) -> None:
         """A square of the first layer's grid was clicked: choose that unit."""
@@ -328,9 +340,11 @@ class Panel:
         unit = self.unit()
         self.unit_input.value = str(unit)
         element("unit-title").textContent = f"#{unit}"
-        if self.painted_unit != (self.network, unit):
-            paint(self.unit_canvas, diverging(explain.unit_weights(self.network, unit)))
-            self.painted_unit = (self.network, unit)
+        colours = palette()
+        if self.painted_unit != (self.network, unit, colours):
+            weights = explain.unit_weights(self.network, unit)
+            paint(self.unit_canvas, diverging(weights, colours, gamma=1))
+            self.painted_unit = (self.network, unit, colours)
         if self.trace is None:
             return
         strongest = explain.strongest(self.trace.hidden[0], TOP_UNITS)

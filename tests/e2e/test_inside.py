@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 INSIDE = "[data-testid=inside]"
 EVIDENCE = "[data-testid=evidence]"
-UNIPEN_SAMPLE = 8  # real drawings per network of one's own
+UNIPEN_SAMPLE = 6  # real drawings per network of one's own
 
 
 # ------------------------------------------------------------------ helpers
@@ -231,7 +231,7 @@ def own_networks(tmp_path_factory: pytest.TempPathFactory, mnist) -> dict[str, P
         capture_output=True, text=True, cwd=ROOT, check=False, timeout=600)
     assert result.returncode == 0, result.stderr
     return {"mine.npz": folder / "mine.npz",
-            "old.npz": ancestor_network(folder / "old.npz", mnist[0][:6000], mnist[1][:6000])}
+            "old.npz": ancestor_network(folder / "old.npz", mnist[0][:4000], mnist[1][:4000])}
 
 
 def ancestor_network(path: Path, images: np.ndarray, labels: np.ndarray) -> Path:
@@ -241,7 +241,7 @@ def ancestor_network(path: Path, images: np.ndarray, labels: np.ndarray) -> Path
     sizes = [784, 48, 32, 10]
     weights = [rng.normal(0, i ** -0.5, (o, i)) for i, o in itertools.pairwise(sizes)]
     x = 0.01 + 0.99 * images.reshape(len(images), -1).astype(np.float64)
-    for _ in range(4):
+    for _ in range(3):
         for batch in np.array_split(rng.permutation(len(x)), len(x) // 20):
             a = [x[batch]]
             for w in weights:
