@@ -86,12 +86,22 @@ def element(element_id: str):
     return document.getElementById(element_id)
 
 
-def paint(canvas, rgba: bytearray) -> None:
-    """Put RGBA bytes on a canvas of the same size."""
-    context = canvas.getContext("2d")
-    image = context.createImageData(canvas.width, canvas.height)
-    image.data.set(to_js(bytes(rgba)))
-    context.putImageData(image, 0, 0)
+class Picture:
+    """A canvas painted from Python, pixel by pixel (its context and image looked up once:
+    each access to the page is a call across to JavaScript)."""
+
+    def __init__(self, canvas) -> None:
+        self.canvas = canvas
+        self.context = canvas.getContext("2d")
+        self.image = self.context.createImageData(canvas.width, canvas.height)
+
+    def paint(self, rgba: bytearray) -> None:
+        """Show RGBA bytes (4 per pixel, row by row, the canvas's size)."""
+        self.image.data.set(to_js(bytes(rgba)))
+        self.context.putImageData(self.image, 0, 0)
+
+    def clear(self) -> None:
+        self.context.clearRect(0, 0, self.canvas.width, self.canvas.height)
 
 
 def palette() -> dict[str, tuple[int, int, int]]:
@@ -105,14 +115,15 @@ def diverging(values: list[float], colours: dict, ink: list[float] | None = None
     (|v| / largest to the power ``gamma``: below 1, weak values still show); where both are
     faint, the ink in grey."""
     largest = max(map(abs, values), default=0.0) or 1.0
+    strengths = [(abs(v) / largest) ** gamma for v in values]
+    ink = ink or [0.0] * len(values)
+    kinds = ["towards" if s > 0.15 and v > 0 else "against" if s > 0.15 else "ink"
+             for v, s in zip(values, strengths, strict=True)]
     rgba = bytearray(4 * len(values))
-    for i, v in enumerate(values):
-        strength = (abs(v) / largest) ** gamma
-        if strength > 0.15:
-            rgba[4 * i:4 * i + 4] = (*colours["towards" if v > 0 else "against"],
-                                     round(255 * strength))
-        elif ink and ink[i] > 0:
-            rgba[4 * i:4 * i + 4] = (*colours["ink"], round(90 * ink[i]))
+    for channel in range(3):
+        rgba[channel::4] = bytes(colours[kind][channel] for kind in kinds)
+    rgba[3::4] = bytes(round(255 * s) if kind != "ink" else round(90 * x)
+                       for kind, s, x in zip(kinds, strengths, ink, strict=True))
     return rgba
 
 
@@ -144,23 +155,32 @@ class Panel:
         body = element("inside-body")
         body.innerHTML = TEMPLATE
         self.evidence_canvas = element("evidence")
+        self.evidence = Picture(self.evidence_canvas)
         self.activations_box = element("activations")
         self.unit_input = element("unit")
         self.top_units = element("top-units")
-        self.unit_canvas = element("unit-weights")
+        self.unit_weights = Picture(element("unit-weights"))
         self.drive = element("unit-drive")
         self.drive.innerHTML = "".join(
             f'<li data-digit="{d}"><span class="digit">{d}</span><span class="half neg">'
             f'<span class="fill"></span></span><span class="half pos"><span class="fill">'
             f'</span></span><span class="value"></span></li>' for d in range(10))
-        self.drive_rows = [self.drive.querySelector(f'[data-digit="{d}"]') for d in range(10)]
+        rows = [self.drive.querySelector(f'[data-digit="{d}"]') for d in range(10)]
+        self.drive_styles = [row.style for row in rows]
+        self.drive_texts = [row.querySelector(".value") for row in rows]
+        self.evidence_texts = [element("evidence-title"),
+                               *document.querySelectorAll(".evidence-digit")]
+        self.shown_digit: int | None = None   # the digit whose evidence is shown
+        self.shown_top: list[int] = []         # the most active units offered
         self.network: hwd.Network | None = None
         self.trace: explain.Trace | None = None
         self.traced: list[float] | None = None  # the pixels self.trace was computed for
         self.painted_unit: tuple | None = None  # (network, unit) of the weights shown
         self.chosen_digit: int | None = None  # a bar the person chose, until the next drawing
         self.chosen_unit: int | None = None   # a unit the person chose, kept across drawings
-        self.layer_canvases: list = []
+        self.layer_pictures: list[Picture] = []
+        self.layer_blocks: list = []
+        self.layer_texts: list = []
         self.proxies = [create_proxy(self.on_bar), create_proxy(self.on_unit_input),
                         create_proxy(self.on_top_unit), create_proxy(self.on_grid_click),
                         create_proxy(self.on_source_toggle), create_proxy(self.on_module)]
@@ -190,6 +210,7 @@ class Panel:
                 bar.removeAttribute("tabindex")
                 bar.removeAttribute("title")
         if self.is_open and self.page.network is not None:
+            explain.transposed(self.page.network)  # once per network, now rather than mid-stroke
             pixels = self.page.last_pixels
             if pixels is not None:
                 self.update(self.page.network, pixels)
@@ -220,13 +241,14 @@ class Panel:
     def clear(self) -> None:
         """A new drawing starts: forget the trace and the chosen digit, blank the pictures."""
         self.trace, self.traced, self.chosen_digit = None, None, None
-        for canvas in (self.evidence_canvas, *self.layer_canvases):
-            canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height)
-        for row in self.drive_rows:
-            row.style.setProperty("--pos", "0")
-            row.style.setProperty("--neg", "0")
-            row.querySelector(".value").textContent = ""
+        for picture in (self.evidence, *self.layer_pictures):
+            picture.clear()
+        for style, text in zip(self.drive_styles, self.drive_texts, strict=True):
+            style.setProperty("--pos", "0")
+            style.setProperty("--neg", "0")
+            text.textContent = ""
         self.evidence_canvas.dataset.digit = ""
+        self.shown_digit = None
         self.mark_chosen_bar(None)
 
     # ------------------------------------------------------------ evidence
@@ -236,14 +258,16 @@ class Panel:
             return
         digit = self.trace.digit if self.chosen_digit is None else self.chosen_digit
         values = explain.evidence(self.network, self.trace, digit)
-        paint(self.evidence_canvas, diverging(values, palette(), self.trace.activations[0]))
+        self.evidence.paint(diverging(values, palette(), self.trace.activations[0]))
+        if digit == self.shown_digit:
+            return
+        self.shown_digit = digit
         self.evidence_canvas.dataset.digit = str(digit)
         self.evidence_canvas.setAttribute(
             "aria-label", f"Evidence for {digit}: blue pixels pushed the network towards {digit}, "
             "orange ones against it")
-        element("evidence-title").textContent = str(digit)
-        for span in document.querySelectorAll(".evidence-digit"):
-            span.textContent = str(digit)
+        for text in self.evidence_texts:
+            text.textContent = str(digit)
         self.mark_chosen_bar(digit)
 
     def mark_chosen_bar(self, digit: int | None) -> None:
@@ -270,33 +294,36 @@ class Panel:
         if not hidden:
             self.activations_box.innerHTML = "<p>This network has no hidden layer: the pixels go " \
                                              "straight to the ten scores.</p>"
-            self.layer_canvases = []
+            self.layer_pictures = []
         else:
             self.activations_box.innerHTML = "".join(
                 f'<div class="layer" data-layer="{l + 1}" data-units="{n}" data-active="0">'
                 f'<p class="layer-text"></p><canvas width="{grid_columns(n)}" '
                 f'height="{-(-n // grid_columns(n))}" role="img" aria-label="Layer {l + 1}: one '
                 f'square per unit"></canvas></div>' for l, n in enumerate(hidden))
-            self.layer_canvases = list(self.activations_box.querySelectorAll("canvas"))
-            self.layer_canvases[0].addEventListener("click", self.on_grid)
-        self.layers = list(self.activations_box.querySelectorAll(".layer"))
+            canvases = list(self.activations_box.querySelectorAll("canvas"))
+            self.layer_pictures = [Picture(canvas) for canvas in canvases]
+            canvases[0].addEventListener("click", self.on_grid)
+        self.layer_blocks = list(self.activations_box.querySelectorAll(".layer"))
+        self.layer_texts = [block.querySelector(".layer-text") for block in self.layer_blocks]
         self.unit_input.max = str(max(self.network.sizes[1] - 1, 0))
 
     def show_activations(self) -> None:
         colours = palette()
-        for l, (layer, canvas, a) in enumerate(zip(self.layers, self.layer_canvases,
-                                                   self.trace.hidden, strict=True)):
+        for l, (block, text, picture, a) in enumerate(zip(
+                self.layer_blocks, self.layer_texts, self.layer_pictures, self.trace.hidden,
+                strict=True)):
             active = sum(1 for v in a if v > 0)
             top = explain.strongest(a, 3)
             sigmoid = self.network.activations[l] == "sigmoid"
             summary = (f"{sum(1 for v in a if v > 0.5)} of {len(a)} above half strength "
                        "(sigmoid units are never fully off)" if sigmoid else
                        f"{active} of {len(a)} units fire ({active / len(a):.0%})")
-            layer.dataset.active = str(active)
-            layer.querySelector(".layer-text").textContent = (
+            block.dataset.active = str(active)
+            text.textContent = (
                 f"Layer {l + 1}: {summary}; strongest: " +
                 ", ".join(f"#{i} ({a[i]:.2f})" for i in top))
-            paint(canvas, firing(a, grid_columns(len(a)), colours))
+            picture.paint(firing(a, grid_columns(len(a)), colours))
 
     def on_grid_click(self, event) -> None:
         """A square of the first layer's grid was clicked: choose that unit."""
@@ -338,25 +365,28 @@ class Panel:
         if self.network is None or len(self.network.sizes) < 3:
             return
         unit = self.unit()
-        self.unit_input.value = str(unit)
-        element("unit-title").textContent = f"#{unit}"
         colours = palette()
         if self.painted_unit != (self.network, unit, colours):
+            if str(unit) != self.unit_input.value:  # not while the person is typing it
+                self.unit_input.value = str(unit)
+            element("unit-title").textContent = f"#{unit}"
             weights = explain.unit_weights(self.network, unit)
-            paint(self.unit_canvas, diverging(weights, colours, gamma=1))
+            self.unit_weights.paint(diverging(weights, colours, gamma=1))
             self.painted_unit = (self.network, unit, colours)
         if self.trace is None:
             return
         strongest = explain.strongest(self.trace.hidden[0], TOP_UNITS)
-        self.top_units.innerHTML = "most active: " + " ".join(
-            f'<button type="button" class="unit-button" data-unit="{i}"'
-            f'{" aria-pressed=true" if i == unit else ""}>#{i}</button>' for i in strongest)
+        if [*strongest, unit] != self.shown_top:
+            self.shown_top = [*strongest, unit]
+            self.top_units.innerHTML = "most active: " + " ".join(
+                f'<button type="button" class="unit-button" data-unit="{i}"'
+                f'{" aria-pressed=true" if i == unit else ""}>#{i}</button>' for i in strongest)
         drive = explain.unit_drive(self.network, self.trace, unit)
         largest = max(map(abs, drive)) or 1.0
-        for row, value in zip(self.drive_rows, drive, strict=True):
-            row.style.setProperty("--pos", f"{max(value, 0) / largest:.3f}")
-            row.style.setProperty("--neg", f"{max(-value, 0) / largest:.3f}")
-            row.querySelector(".value").textContent = f"{value:+.2f}"
+        for style, text, value in zip(self.drive_styles, self.drive_texts, drive, strict=True):
+            style.setProperty("--pos", f"{max(value, 0) / largest:.3f}")
+            style.setProperty("--neg", f"{max(-value, 0) / largest:.3f}")
+            text.textContent = f"{value:+.2f}"
 
     # ------------------------------------------------------------ the code that ran
 

@@ -119,9 +119,11 @@ def test_transpose_and_signed_product():
     packed = PackedMatrix.from_rows(w.tolist())
     v = rng.normal(size=13)
     assert np.abs(np.array(packed.transpose().rows()) - w.T).max() <= 1e-6
-    assert explain.signed_dot(packed.transpose(), v.tolist()) == pytest.approx(w.T @ v, abs=1e-5)
-    assert explain.signed_dot(packed.transpose(), (-np.abs(v)).tolist()) == pytest.approx(
-        w.T @ -np.abs(v), abs=1e-5)
+    for x in (v, -np.abs(v), np.abs(v), np.where(v > 0, v * 1e6, v)):
+        assert packed.transpose().dot(x.tolist(), signed=True) == pytest.approx(
+            w.T @ x, abs=1e-6 * np.abs(x).max())
+    with pytest.raises(ValueError, match="non-negative"):
+        packed.transpose().dot(v.tolist())
     assert packed.column(3) == pytest.approx(w[:, 3], abs=1e-6)
 
 
@@ -150,3 +152,14 @@ def test_recognize_explain_on_the_command_line(capsys, mnist, tmp_path):
         expected)
     assert main(["recognize", wire, "--explain", "12"]) == 2
     assert "--explain takes a digit 0-9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("q", [-32768, 32767])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_signed_product_at_the_lanes_limits(q, sign):
+    """The largest sums a lane can hold, of either sign, come back exact (int16 weights)."""
+    n_out, n_in = 3, 1000
+    packed = PackedMatrix.from_int16(np.full(n_out * n_in, q, "<i2").tobytes(), n_out, n_in, 15)
+    v = [sign * (1.0 - 1e-9)] * n_in
+    expected = q / 2**15 * sum(v)
+    assert packed.dot(v, signed=True) == pytest.approx([expected] * n_out, rel=1e-8)

@@ -19,8 +19,8 @@ activations (ReLU or sigmoid).  With ``weights[l]`` = W_l of shape (out, in)::
   network for this drawing (d z_{L-1} / d a_1[unit], forward-mode).
 
 Speed: W^T · delta uses W^T packed like W (:meth:`PackedMatrix.transpose`, built once per
-network, when first needed) and splits delta into its positive and negative parts, so
-each product costs one big-integer multiply-add per non-zero entry (ReLUs that are off
+network, when first needed) and the packed product for inputs of any sign, so each product
+costs one big-integer multiply-add per non-zero entry of delta (ReLUs that are off
 contribute nothing), as in the forward pass.
 """
 
@@ -86,17 +86,6 @@ def transposed(network: Network) -> list[PackedMatrix]:
     return _transposed[network]
 
 
-def signed_dot(matrix: PackedMatrix, v: Sequence[float]) -> Vector:
-    """matrix · v for a vector of any signs: (matrix · v+) - (matrix · v-)."""
-    positive = [x if x > 0.0 else 0.0 for x in v]
-    negative = [-x if x < 0.0 else 0.0 for x in v]
-    if not any(negative):
-        return matrix.dot(positive)
-    if not any(positive):
-        return [-x for x in matrix.dot(negative)]
-    return [p - n for p, n in zip(matrix.dot(positive), matrix.dot(negative), strict=True)]
-
-
 def derivative(activation: str, z: Vector, a: Vector) -> Vector:
     """f'(z) of a hidden layer, from its z and its activations a = f(z)."""
     if activation == "relu":
@@ -112,10 +101,10 @@ def logit_gradient(network: Network, trace: Trace, digit: int) -> Vector:
     delta = [0.0] * network.sizes[-1]
     delta[digit] = 1.0
     for l in range(len(network.weights) - 1, 0, -1):
-        g = signed_dot(weights_t[l], delta)
+        g = weights_t[l].dot(delta, signed=True)
         f_prime = derivative(network.activations[l - 1], trace.zs[l - 1], trace.activations[l])
         delta = [gi * d for gi, d in zip(g, f_prime, strict=True)]
-    return signed_dot(weights_t[0], delta)
+    return weights_t[0].dot(delta, signed=True)
 
 
 def evidence(network: Network, trace: Trace, digit: int) -> Vector:
@@ -139,7 +128,8 @@ def unit_drive(network: Network, trace: Trace, unit: int) -> Vector:
     u = network.weights[1].column(unit)
     for l in range(2, len(network.weights)):
         f_prime = derivative(network.activations[l - 1], trace.zs[l - 1], trace.activations[l])
-        u = signed_dot(network.weights[l], [ui * d for ui, d in zip(u, f_prime, strict=True)])
+        u = network.weights[l].dot([ui * d for ui, d in zip(u, f_prime, strict=True)],
+                                    signed=True)
     return u
 
 
