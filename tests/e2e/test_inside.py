@@ -227,7 +227,7 @@ def own_networks(tmp_path_factory: pytest.TempPathFactory, mnist) -> dict[str, P
     folder = tmp_path_factory.mktemp("own")
     result = subprocess.run(
         [sys.executable, "-m", "hwd", "train", "--layers", "784,64,10", "--epochs", "1",
-         "--limit", "20000", "--out", str(folder / "run"), "--save", str(folder / "mine.npz")],
+         "--limit", "10000", "--out", str(folder / "run"), "--save", str(folder / "mine.npz")],
         capture_output=True, text=True, cwd=ROOT, check=False, timeout=600)
     assert result.returncode == 0, result.stderr
     return {"mine.npz": folder / "mine.npz",
@@ -285,7 +285,9 @@ def test_own_network_recognizes_like_hwd_in_cpython(ready_page: Page, own_networ
         f"{network.meta['test_accuracy']:.2%}")
     open_inside(page)
     for digit in drawings:
-        sketch(page, digit.strokes)
+        # Every third pen sample: the same shape for fewer mouse moves (the comparison with
+        # CPython uses the strokes the page got, whatever they are).
+        sketch(page, [stroke[::3] + stroke[-1:] for stroke in digit.strokes])
         shown = recognize(page)
         t = page_trace(page, network)
         assert shown == str(t.digit), (digit.source, digit.label)
