@@ -63,7 +63,7 @@ def test_recognize_an_image(quick, tmp_path):
     (",".join(["2"] * 784), "out of range"),
     ('{"strokes": []}', "empty"),
     ('{"strokes": [[[1, 2], [3]]]}', "x and y"),
-    ("{not json", "invalid JSON"),
+    ("{not json", "not valid JSON"),
 ])
 def test_bad_input_one_line_and_status_2(quick, stdin, message):
     r = hwd_cli("recognize", "--network", quick, stdin=stdin)
