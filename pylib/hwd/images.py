@@ -10,6 +10,7 @@ pure-Python preprocessing sees it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from .inputs import InputError, TooLarge
@@ -28,19 +29,16 @@ def read_image(path: str | Path) -> Pixels:
     except ImportError:
         raise InputError("reading images needs Pillow: pip install pillow") from None
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise TooLarge(f"{path}: the image is {width}x{height} pixels; at most "
-                               f"{MAX_PIXELS:,} pixels allowed")
-            image.draft("L", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 size
-            gray = image.convert("L")
+        with warnings.catch_warnings():
+            # Pillow warns of images over 89 MP as it opens them; ours is the limit that counts.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            gray = _decode(Image.open(path), path)
+    except InputError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        if isinstance(e, InputError):
-            raise
         raise InputError(f"{path}: unreadable image ({e})") from None
-    except Image.DecompressionBombError as e:  # a limit of Pillow's own, in case ours is higher
-        raise TooLarge(f"{path}: {e}") from None
+    except Image.DecompressionBombError:  # Pillow's own limit, checked as the file is opened
+        raise TooLarge(f"{path}: the image has more than {MAX_PIXELS:,} pixels") from None
     gray.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     width, height = gray.size
     values = [v / 255 for v in gray.getdata()]
@@ -51,3 +49,14 @@ def read_image(path: str | Path) -> Pixels:
     # Faint scanner noise would otherwise count as ink and inflate the bounding box.
     rows = [[v if v > INK else 0.0 for v in row] for row in rows]
     return raster_to_pixels(rows)
+
+
+def _decode(image, path: str | Path):
+    """The opened image in grayscale, decoded only if its header passes the pixel limit."""
+    with image:
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise TooLarge(f"{path}: the image is {width}x{height} pixels; at most "
+                           f"{MAX_PIXELS:,} pixels allowed")
+        image.draft("L", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 size
+        return image.convert("L")
