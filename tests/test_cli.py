@@ -106,3 +106,14 @@ def test_evaluate_human_readable(data_dir, quick):
     assert r.returncode == 0, r.stderr
     for text in ("measured", "per digit", "confusion", "NETWORK IS OK"):
         assert text in r.stdout
+
+
+@pytest.mark.parametrize("command", [["show"], ["train", "--epochs", "1"], ["evaluate", "quick"]])
+def test_commands_that_need_numpy_say_how_to_get_it(command):
+    """Without numpy (as after a plain ``pip install hwd``): one line, not an ImportError."""
+    code = ("import sys; sys.modules['numpy'] = None; from hwd.cli import main; "
+            f"sys.exit(main({command!r}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60)
+    assert r.returncode == 2
+    assert r.stderr == f"hwd {command[0]}: error: this command needs numpy: pip install 'hwd[train]'\n"
