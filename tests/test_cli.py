@@ -84,12 +84,14 @@ def test_unreadable_files(tmp_path, quick):
     assert r.returncode == 2 and "net.npz: not an .npz file" in r.stderr
 
 
+@pytest.mark.slow
 def test_show_prints_ascii_digits(data_dir):
     r = hwd_cli("show", "2", "--seed", "1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count(": label ") == 2 and "@@" in r.stdout
 
 
+@pytest.mark.slow
 def test_evaluate_json_and_report(data_dir, quick, tmp_path):
     r = hwd_cli("evaluate", quick, "--json", "--report", str(tmp_path))
     assert r.returncode == 0, r.stderr
@@ -101,6 +103,7 @@ def test_evaluate_json_and_report(data_dir, quick, tmp_path):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_evaluate_human_readable(data_dir, quick):
     r = hwd_cli("evaluate", quick)
     assert r.returncode == 0, r.stderr

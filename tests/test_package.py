@@ -108,6 +108,7 @@ def run_installed(venv: Path, *args: str, stdin: str = "", cwd: Path) -> subproc
                           text=True, cwd=cwd, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_installed_package_recognizes_from_another_folder(installed: Path, tmp_path: Path):
     where = subprocess.run([installed / "bin" / "python", "-c",
                             "import hwd, hwd.models; print(hwd.__file__); "
@@ -122,6 +123,7 @@ def test_installed_package_recognizes_from_another_folder(installed: Path, tmp_p
     assert r.stdout.strip() == f"hwd {hwd.__version__}"
 
 
+@pytest.mark.slow
 def test_installed_package_serves(installed: Path, tmp_path: Path):
     server = subprocess.Popen([str(installed / "bin" / "hwd"), "serve", "--port", "0", "--quiet"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -137,6 +139,7 @@ def test_installed_package_serves(installed: Path, tmp_path: Path):
         server.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_installed_package_evaluates(installed: Path, tmp_path: Path, data_dir: Path):
     r = run_installed(installed, "evaluate", "best", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

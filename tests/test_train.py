@@ -18,6 +18,7 @@ from train.train import main, parse_args, train
 SMALL = ["--layers", "784,64,10", "--limit", "4000", "--batch", "64", "--lr", "2e-3"]
 
 
+@pytest.mark.slow
 def test_it_learns_and_saves_every_epoch(data_dir, tmp_path, capsys):
     plot = tmp_path / "curve.png"
     status = main([*SMALL, "--epochs", "2", "--out", str(tmp_path / "run"), "--plot", str(plot),
@@ -35,12 +36,14 @@ def test_it_learns_and_saves_every_epoch(data_dir, tmp_path, capsys):
                                                                    "epoch-002.npz"]
 
 
+@pytest.mark.slow
 def test_target_error_fails_loudly(data_dir, tmp_path):
     args = [*SMALL, "--limit", "500", "--epochs", "1", "--out", str(tmp_path), "--target-error",
             "0.1"]
     assert main(args) == 1
 
 
+@pytest.mark.slow
 def test_seeded_runs_are_reproducible(data_dir, tmp_path):
     nets = [train(parse_args([*SMALL, "--limit", "1000", "--epochs", "1", "--rotate", "10",
                               "--alpha", "20", "--out", str(tmp_path / str(i))]))[0]
@@ -62,6 +65,7 @@ def interrupt_on_call(n: int, original):
     return wrapper
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_epochs(data_dir, tmp_path, monkeypatch, capsys):
     """Ctrl-C in epoch 2: exit 130, epoch 1 stays, --save is never written."""
     monkeypatch.setattr(MLP, "backprop", interrupt_on_call(4000 // 64 + 3, MLP.backprop))
@@ -73,6 +77,7 @@ def test_ctrl_c_keeps_finished_epochs(data_dir, tmp_path, monkeypatch, capsys):
     assert "interrupted: kept 1 finished epoch(s)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_saving_an_epoch(data_dir, tmp_path, monkeypatch, capsys):
     """The epoch being written is neither counted nor left half-written."""
     monkeypatch.setattr(np, "savez", interrupt_on_call(2, np.savez))
@@ -84,6 +89,7 @@ def test_ctrl_c_while_saving_an_epoch(data_dir, tmp_path, monkeypatch, capsys):
     assert hwd.load(tmp_path / "run" / "epoch-001.npz").meta["epoch"] == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_the_save_copy(data_dir, tmp_path, monkeypatch, capsys):
     import train.saving
 
@@ -96,6 +102,7 @@ def test_ctrl_c_during_the_save_copy(data_dir, tmp_path, monkeypatch, capsys):
     assert "--save not written" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_partial_files_are_recognisable_and_cleaned(data_dir, tmp_path, monkeypatch, capsys):
     """A save in progress is NAME.PID.partial; the ones a kill -9 left are removed at start."""
     run = tmp_path / "run"
