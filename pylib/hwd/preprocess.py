@@ -34,8 +34,8 @@ PEN_WIDTH = 2.0  # stroke width, in pixels of the 28x28 field
 MIN_STEP = 0.5  # points closer than this (px) to the previous one add nothing visible
 # Bounds on the drawing work, after scaling into the 28x28 field.  15,466 UNIPEN digits
 # have at most 111 segments and 316 px of path (median 36 and 45).
-MAX_SEGMENTS = 1000
-MAX_PATH = 1000.0  # px: fifty times the side of the 20 px box
+MAX_SEGMENTS = 500
+MAX_PATH = 600.0  # px: thirty times the side of the 20 px box
 MAX_RASTER = 1024 * 1024  # cells of a raster given to raster_to_pixels
 # Where MNIST puts the centre of mass: pixel (14, 14), whose centre is the point 14.5
 # (measured on the training set: 14.50 +- 0.29 in both x and y).
