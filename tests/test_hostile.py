@@ -71,11 +71,11 @@ CLI_JSON = {
     "strokes 5": (b'{"strokes": 5}', "strokes must be a list"),
     "5,000-digit integer in imgdata": (
         json.dumps({"imgdata": [0] * 783}).encode()[:-1] + b", " + b"9" * 5000 + b"]",
-        "longer than 40 characters"),
+        "too large (more than 40 characters)"),
     "5,000-digit integer in strokes": (strokes_json("[" + "9" * 5000 + ", 1]"),
-                                       "longer than 40 characters"),
+                                       "too large (more than 40 characters)"),
     "400-digit coordinate": (strokes_json("[" + "9" * 400 + ", 1]"),
-                             "longer than 40 characters"),
+                             "too large (more than 40 characters)"),
     "30-digit coordinate": (strokes_json("[" + "9" * 30 + ", 1]"), "outside"),
     "1e400 coordinate": (strokes_json("[1e400, 1]"), "not finite"),
     "NaN coordinate": (strokes_json("[NaN, 1]"), "NaN is not a number JSON allows"),
@@ -93,7 +93,7 @@ CLI_JSON = {
     "2 MB of input": (b"[" + b"0," * 1_000_000 + b"0]", "longer than 1048576 bytes"),
     "unterminated JSON": (b'{"strokes": [[[0, 0]', "not valid JSON"),
     "10,001 points": (json.dumps({"strokes": [[[i, i] for i in range(10_001)]]}).encode(),
-                      "at most 10000 allowed"),
+                      "too many points: 10001"),
     "zigzag of 10,000 points": (
         json.dumps({"strokes": [[[i % 2 * 1000, i / 10] for i in range(10_000)]]}).encode(),
         "segments after simplification"),

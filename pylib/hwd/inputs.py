@@ -52,14 +52,16 @@ def parse_json(data: str | bytes, what: str = "the input") -> object:
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError as e:
-            raise InputError(f"{what} is not UTF-8 text (byte {e.start} is invalid)") from None
+            raise InputError(f"{what} is not valid JSON: not UTF-8 text (byte {e.start} is "
+                             f"invalid)") from None
     without_strings = _STRINGS.sub('""', data)
     brackets = _NOT_BRACKETS.sub("", without_strings)
     depth = max(itertools.accumulate(1 if c in "[{" else -1 for c in brackets), default=0)
     if depth > MAX_DEPTH:
         raise InputError(f"{what}: JSON nested {depth} deep; at most {MAX_DEPTH} allowed")
     if _LONG_NUMBER.search(without_strings):
-        raise InputError(f"{what}: a number is longer than {MAX_NUMBER_CHARS} characters")
+        raise InputError(f"{what}: a number is too large (more than {MAX_NUMBER_CHARS} "
+                         f"characters)")
 
     def refuse(name: str) -> float:
         raise InputError(f"{what}: {name} is not a number JSON allows")
@@ -101,7 +103,7 @@ def strokes(value: object) -> list[list[tuple[float, float]]]:
         raise InputError("strokes must be a list of strokes, each a list of [x, y] points")
     count = sum(max(len(s), 1) for s in value)
     if count > MAX_POINTS:
-        raise TooLarge(f"the drawing has {count} points; at most {MAX_POINTS} allowed")
+        raise TooLarge(f"too many points: {count}; at most {MAX_POINTS} in all strokes")
     return [[point(p, f"strokes[{i}][{j}]") for j, p in enumerate(s)] for i, s in enumerate(value)]
 
 

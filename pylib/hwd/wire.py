@@ -63,7 +63,7 @@ def check(values: Sequence[float]) -> None:
         raise WireFormatError(f"expected {COUNT} values, got {len(values)}")
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise WireFormatError(f"value {i} is not a number: {str(v)[:20]!r}")
+            raise WireFormatError(f"value {i} is not a number but {describe(v)}")
         if isinstance(v, float) and not math.isfinite(v):
             raise WireFormatError(f"value {i} is not finite: {v}")
         if not -1.0 <= v <= 1.0:  # also catches integers too large for a float
