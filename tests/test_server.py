@@ -22,7 +22,7 @@ import pytest
 from helpers import serving_in_thread
 
 import hwd
-from hwd import models, server
+from hwd import cli, models, server
 from hwd.server import App, Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -370,7 +370,10 @@ def test_slow_client_does_not_block_others(live: Server):
             assert fetch(live, "GET", "/healthz")[0] == 200
         assert time.monotonic() - started < 1.0
         slow.settimeout(5)
-        assert slow.recv(100) == b""  # closed by the server after its 2 s timeout
+        answer = slow.recv(65536)  # 408 after the server's 2 s timeout, then closed
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"Connection: close" in answer
+        assert "not complete" in json.loads(answer.partition(b"\r\n\r\n")[2])["error"]
+        assert slow.recv(100) == b""
         assert time.monotonic() - started < 4
 
 
@@ -384,12 +387,24 @@ def test_log_shows_ascii_art_and_digit(network: hwd.Network):
 
 
 def test_options(tmp_path: Path):
-    args = server.parse_args(["--host", "0.0.0.0", "--port", "0", "--network", "quick",
-                              "--site", str(tmp_path), "--quiet"])
-    assert (args.host, args.port, args.network, args.site, args.quiet) == (
-        "0.0.0.0", 0, "quick", tmp_path, True)
-    defaults = server.parse_args([])
-    assert (defaults.host, defaults.port, defaults.network) == ("127.0.0.1", 5000, None)
+    """``hwd serve``'s options are parsed with the rest of the command line (hwd.cli)."""
+    args = cli._parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "0", "--network",
+                                     "quick", "--site", str(tmp_path), "--quiet",
+                                     "--max-connections", "8", "--grace", "0.5"])
+    assert (args.host, args.port, args.network, args.site, args.quiet, args.max_connections,
+            args.grace) == ("0.0.0.0", 0, "quick", tmp_path, True, 8, 0.5)
+    defaults = cli._parser().parse_args(["serve"])
+    assert (defaults.host, defaults.port, defaults.network, defaults.max_connections,
+            defaults.grace) == ("127.0.0.1", 5000, None, server.MAX_CONNECTIONS, server.GRACE)
+
+
+@pytest.mark.parametrize("option", [["--port", "65536"], ["--port", "-1"], ["--grace", "0"],
+                                    ["--grace", "nan"], ["--max-connections", "0"]])
+def test_bad_options(option: list[str], capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli._parser().parse_args(["serve", *option])
+    assert exit.value.code == 2
+    assert f"argument {option[0]}" in capsys.readouterr().err
 
 
 # --- as a process: load, shutdown ---------------------------------------------------------------
