@@ -421,6 +421,7 @@ class Handler(BaseHTTPRequestHandler):
             if not self.link.dropped:
                 self.send_error(400, f"the body ended after {len(body)} of {self.length} bytes")
             return
+        self.link.answering()  # from here on the connection is not taken away
         self.send(self.server.app.handle(self.command, self.path, body))
 
     def handle_expect_100(self) -> bool:
@@ -594,7 +595,7 @@ def run(server: Server, network: Network, name: str, grace: float = GRACE) -> in
     finally:
         started = time.monotonic()
         cut = server.stop(grace)
-    left = f", {cut} connections still open after {grace:g} s were closed" if cut else ""
+    left = f", {cut} still open after {grace:g} s closed" if cut else ""
     server.write_log(f"hwd serve: stopped ({received[0] if received else 'interrupted'}) in "
                      f"{time.monotonic() - started:.2f} s{left}")
     return 0
