@@ -395,9 +395,14 @@ class Handler(BaseHTTPRequestHandler):
             elif self.parse_request():
                 self.dispatch()
         except TimeoutError:
-            if self.link.phase == READING:  # silence between requests just ends the connection
-                self.send_error(408, f"the request was not complete within "
-                                     f"{self.server.links.deadline:g} s")
+            links = self.server.links
+            if self.link.phase != READING:  # silence between requests just ends the connection
+                pass
+            elif time.monotonic() >= self.link.deadline:
+                self.send_error(408, f"the request was not complete within {links.deadline:g} s")
+            else:
+                self.send_error(408, f"the client was silent for {links.timeout:g} s "
+                                     "in the middle of its request")
             self.close_connection = True
 
     def parse_request(self) -> bool:
