@@ -42,7 +42,7 @@ PYSCRIPT_LAZY_CHUNKS = ("toml-", "error-")
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
 # Page modules loaded only when the person opens what they show: each ships as NAME.zip with
 # the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.toml.
-LAZY_PAGE_MODULES = ("inside",)
+LAZY_PAGE_MODULES = ("inside", "own_network")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 

@@ -11,17 +11,17 @@ into ``/recognize?imgdata=`` or ``hwd recognize``.  Recognitions after each stro
 
 Networks are fetched lazily, one per selection (pad.js starts the first download
 while Python boots), and kept once parsed.  A network file the person opens or drops
-joins them (own_network.py).  The "Inside the network" panel (inside.py) is fetched the
-first time it is opened, and computes only while it is open.
+joins them (own_network.py, fetched then).  The "Inside the network" panel (inside.py) is
+fetched the first time it is opened, and computes only while it is open.
 """
 
 from __future__ import annotations
 
 import importlib
 import io
+import sys
 import zipfile
 
-from own_network import open_network
 from pyscript import document, fetch, when, window
 from pyscript.ffi import create_proxy, to_js
 
@@ -149,8 +149,12 @@ class Page:
 async def import_later(name: str):
     """Import a page module that build.py ships as NAME.zip (with the hwd modules it adds),
     fetched and unpacked into the working directory when first needed."""
-    data = await fetch(f"./{name}.zip").bytearray()
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
+    if name in sys.modules:
+        return sys.modules[name]
+    response = await fetch(f"./{name}.zip")
+    if not response.ok:
+        raise OSError(f"{name}.zip: HTTP {response.status}")
+    with zipfile.ZipFile(io.BytesIO(await response.bytearray())) as z:
         z.extractall(".")
     importlib.invalidate_caches()
     return importlib.import_module(name)
@@ -176,7 +180,12 @@ pad.connect(create_proxy(page.recognize), create_proxy(page.clear), create_proxy
 
 async def open_network_file(name: str, size: int, buffer) -> bool:
     """A network file the person opened or dropped (pad.js reads it): see own_network.py."""
-    return await open_network(page, name, size, buffer)
+    try:
+        own_network = await import_later("own_network")
+    except Exception as e:  # offline before the service worker cached it
+        page.message.textContent = f"“{name}” could not be opened: {one_line(e)}."
+        return False
+    return await own_network.open_network(page, name, size, buffer)
 
 
 pad.connectFiles(create_proxy(open_network_file))

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import unipen_replay
 from pagetools import ONE, SEVEN, ZERO, Site, draw, fit, open_page, pad_box, recognize
 from playwright.sync_api import Page, expect
 
 import hwd
 from hwd import explain
+from train import unipen
+from train.mlp import MLP
 
 pytestmark = pytest.mark.browser
 
@@ -257,11 +258,9 @@ def ancestor_network(path: Path, images: np.ndarray, labels: np.ndarray) -> Path
 
 
 @pytest.fixture(scope="module")
-def drawings() -> list[unipen_replay.Digit]:
-    try:
-        return unipen_replay.sample(UNIPEN_SAMPLE, seed=11)
-    except unipen_replay.DataMissing as e:
-        pytest.skip(str(e))
+def drawings(data_dir: Path) -> list[dict]:
+    """A few real pen-drawn digits (another sample than test_unipen.py's)."""
+    return unipen.sample(UNIPEN_SAMPLE, 11, data_dir)
 
 
 @pytest.mark.parametrize("name", ["mine.npz", "old.npz"])
@@ -287,10 +286,10 @@ def test_own_network_recognizes_like_hwd_in_cpython(ready_page: Page, own_networ
     for digit in drawings:
         # Every third pen sample: the same shape for fewer mouse moves (the comparison with
         # CPython uses the strokes the page got, whatever they are).
-        sketch(page, [stroke[::3] + stroke[-1:] for stroke in digit.strokes])
+        sketch(page, [stroke[::3] + stroke[-1:] for stroke in digit["strokes"]])
         shown = recognize(page)
         t = page_trace(page, network)
-        assert shown == str(t.digit), (digit.source, digit.label)
+        assert shown == str(t.digit), (digit["source"], digit["label"])
         expect(page.locator(EVIDENCE)).to_have_attribute("data-digit", shown)
         assert layers_shown(page) == [(len(a), sum(v > 0 for v in a)) for a in t.hidden]
     page.select_option("[data-testid=network]", index=0)  # back to a shipped network
@@ -301,13 +300,16 @@ def test_own_network_recognizes_like_hwd_in_cpython(ready_page: Page, own_networ
     ("broken.npz", b"PK\x03\x04 this is not really a zip", "not an .npz file"),
     ("numbers.npz", None, "not a network file"),
     ("huge.npz", b"\0" * 50_000_001, "50 MB"),
+    ("wide.npz", "100 inputs", "takes 100 inputs"),
 ])
-def test_a_bad_file_is_refused_and_the_page_keeps_working(ready_page: Page, tmp_path, name: str,
-                                                          data: bytes | None, problem: str) -> None:
+def test_a_bad_file_is_refused_and_the_page_keeps_working(
+        ready_page: Page, tmp_path, name: str, data: bytes | str | None, problem: str) -> None:
     page = ready_page
     path = tmp_path / name
     if data is None:  # a valid .npz that is not a network
         np.savez(path, numbers=np.arange(10))
+    elif isinstance(data, str):  # a network, but not of 28x28 pixels
+        MLP([100, 20, 10]).save(path, {})
     else:
         path.write_bytes(data)
     status = page.locator("[data-testid=status]")
