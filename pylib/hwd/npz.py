@@ -197,6 +197,9 @@ def load(source: str | Path | bytes) -> Network:
     name = "<bytes>" if isinstance(source, bytes) else str(source)
     arrays = read_arrays(source)
     try:
+        for member, array in arrays.items():
+            if array.dtype in _FLOAT_DTYPES:
+                _finite(array.values, member)
         if "meta" in arrays:
             return _usable(_from_hwd(arrays))
         if "arr_0" in arrays:
@@ -260,7 +263,7 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
         raise ValueError(f"missing arrays: {', '.join(missing)}")
     shifts = meta.get("weight_shifts") or [None] * n
     weights = [_matrix(arrays[f"weights_{l}"], shifts[l]) for l in range(n)]
-    biases = [_finite(arrays[f"biases_{l}"].values, f"biases_{l}") for l in range(n)]
+    biases = [arrays[f"biases_{l}"].values for l in range(n)]
     network = Network(weights, biases, list(meta["activations"]), meta)
     if meta.get("layers") and meta["layers"] != network.sizes:
         raise ValueError(f"meta says layers {meta['layers']}, arrays have {network.sizes}")
@@ -270,9 +273,7 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
 def _matrix(array: Array, shift: int | None) -> PackedMatrix | list[list[float]]:
     """A weight matrix: int16 fixed point (W = q / 2**shift) is packed without unpacking."""
     if array.dtype != "i2":
-        rows = array.rows()
-        _finite([v for row in rows for v in row], "a weight matrix")
-        return rows
+        return array.rows()
     if shift is None:
         raise ValueError("int16 weights need meta['weight_shifts']")
     if array.fortran and array.byteorder == "<" and len(array.shape) == 2:
@@ -286,9 +287,7 @@ def _from_ancestor(arrays: dict[str, Array]) -> Network:
     if len(info) != 4 or count < 1 or set(arrays) != {f"arr_{i}" for i in range(count + 1)}:
         raise ValueError("arr_0 is not [learning rate, success rate, epoch, time] with weights "
                          "in arr_1...")
-    _finite(info, "arr_0")
     weights = [arrays[f"arr_{l}"].rows() for l in range(1, count + 1)]
-    _finite([v for w in weights for row in w for v in row], "a weight matrix")
     # The ancestor fed 0.01 + 0.99*x; fold that into the first layer so x stays 0-1 and sparse.
     first = weights[0]
     biases = [[0.01 * sum(row) for row in first]] + [[0.0] * len(w) for w in weights[1:]]
