@@ -140,7 +140,10 @@ def _parse_header(text: str) -> tuple[str, bool, tuple[int, ...]]:
 def _check_zip_directory(raw: bytes) -> None:
     """Refuse, before zipfile reads it, a central directory that would cost memory: too
     large, or zip64 (a network file never needs 4 GB or 65,535 members)."""
-    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 22 - 65535))
+    # Where zipfile looks: a record with no comment at the very end, else the last signature.
+    end = len(raw) - 22
+    if end < 0 or raw[end:end + 4] != b"PK\x05\x06" or raw[-2:] != b"\0\0":
+        end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 22 - 65535))
     if end < 0 or len(raw) - end < 22:
         raise zipfile.BadZipFile
     (directory_bytes,) = struct.unpack_from("<I", raw, end + 12)
@@ -162,7 +165,11 @@ def _read_members(z: zipfile.ZipFile) -> dict[str, Array]:
     for m in members:
         try:
             with z.open(m) as member:  # a bounded read: z.read() inflates all it is given
-                array = parse_npy(member.read(m.file_size))
+                data = member.read(m.file_size)
+        except Exception as e:  # zlib, bz2, lzma and zipfile each raise their own errors
+            raise ValueError(f"{m.filename[:40]}: cannot inflate ({e})") from None
+        try:
+            array = parse_npy(data)
         except ValueError as e:
             raise ValueError(f"{m.filename[:40]}: {e}") from None
         elements += array.size
