@@ -55,7 +55,7 @@ def _wire_text_last(argv: list[str]) -> list[str]:
     which argparse would take for an option."""
     if argv[:1] != ["recognize"]:
         return argv
-    wire = [a for a in argv[1:] if a.startswith("-") and "," in a]
+    wire = [a for a in argv[1:] if a[:1] == "-" and a[1:2] in "0123456789." and "," in a]
     if not wire or "--" in argv:
         return argv
     return [a for a in argv if a not in wire] + ["--", *wire]
