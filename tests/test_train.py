@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 import hwd
 import train.train as train_module
@@ -241,3 +245,25 @@ def test_european_strokes_go_only_on_zeros_ones_and_sevens(mnist):
     european = np.isin(labels, (0, 1, 7))
     assert (added[european] > 3).all()  # a stroke of a few pixels' worth of ink
     assert (added[~european] == 0).all()
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_exits_130(data_dir, tmp_path):
+    """SIGINT to ``hwd train`` after its first epoch: status 130, no --save, epoch 1 kept."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hwd", "train", *SMALL, "--limit", "2000", "--epochs", "100",
+         "--out", str(tmp_path / "run"), "--save", str(tmp_path / "final.npz")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        for line in process.stdout:
+            if "epoch-001.npz" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "--save not written" in err
+    assert not (tmp_path / "final.npz").exists()
+    assert "epoch-001.npz" in [p.name for p in (tmp_path / "run").iterdir()]
+    assert not list(tmp_path.rglob("*.partial"))
