@@ -253,7 +253,9 @@ def test_a_real_ctrl_c_exits_130(data_dir, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "hwd", "train", *SMALL, "--limit", "2000", "--epochs", "100",
          "--out", str(tmp_path / "run"), "--save", str(tmp_path / "final.npz")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        # A shell's background job starts with SIGINT ignored; a terminal's Ctrl-C does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in process.stdout:
             if "epoch-001.npz" in line:
