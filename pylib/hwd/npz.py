@@ -301,6 +301,8 @@ def _from_ancestor(arrays: dict[str, Array]) -> Network:
     weights[0] = [[0.99 * v for v in row] for row in first]
     rate = info[1] / 100 if info[1] > 1 else info[1]
     meta = {"format": "ancestor", "learning_rate": info[0], "test_accuracy": rate,
-            "epoch": int(info[2]), "created_unix": info[3]}
+            "epoch": int(info[2])}
+    if 0 <= info[3] < 1e11:  # a time the platform can show (else it is not one)
+        meta["created_unix"] = info[3]
     activations = ["sigmoid"] * (count - 1) + ["normalized_sigmoid"]
     return Network(weights, biases, activations, meta)
