@@ -144,6 +144,8 @@ def _show(args: argparse.Namespace) -> int:
     from train.data import load_mnist
 
     images, labels, _, _ = load_mnist(args.data)
+    if not 0 <= args.n <= len(images):
+        raise InputError(f"N must be between 0 and {len(images)}, not {args.n}")
     for i in np.random.default_rng(args.seed).choice(len(images), args.n, replace=False):
         print(ascii_art(images[i].tolist(), f"#{i}: label {labels[i]}"))
     return 0
