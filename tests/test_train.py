@@ -131,7 +131,7 @@ def test_partial_files_are_recognisable_and_cleaned(data_dir, tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["epoch-001.npz", "final.npz", "run"]
 
 
-def output_path_cases(tmp_path):
+def bad_settings(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     (tmp_path / "folder").mkdir()
     file, folder = str(tmp_path / "file"), str(tmp_path / "folder")
@@ -145,16 +145,21 @@ def output_path_cases(tmp_path):
                                 f"--save: {file} is a file"),
         "--save empty": (["--out", folder, "--save", ""], "--save is empty"),
         "--plot a folder": (["--out", folder, "--plot", folder], f"--plot {folder} is a folder"),
-        "--epochs 0": (["--out", folder, "--epochs", "0"], "--epochs must be at least 1"),
+        "--epochs 0": (["--out", folder, "--epochs", "0"], "--epochs and --batch must be"),
+        "--batch 0": (["--out", folder, "--batch", "0"], "--epochs and --batch must be"),
+        "--layers not numbers": (["--layers", "784,a,10"], "comma-separated integers"),
+        "--layers 100 inputs": (["--layers", "100,10"], "784 inputs first"),
+        "--layers 0 neurons": (["--layers", "784,0,10"], "every layer at least 1"),
+        "--dropout 1": (["--dropout", "1"], "--dropout must be in [0, 1)"),
     }
 
 
-def test_output_paths_are_checked_before_training(tmp_path, monkeypatch, capsys):
+def test_settings_and_paths_are_checked_before_training(tmp_path, monkeypatch, capsys):
     def no_training(*args, **kwargs):
         raise AssertionError("training started")
 
     monkeypatch.setattr(train_module, "load_mnist", no_training)
-    for case, (args, message) in output_path_cases(tmp_path).items():
+    for case, (args, message) in bad_settings(tmp_path).items():
         assert main(args) == 2, case
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (case, err)
