@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import models
 from .art import ascii_art
-from .connections import READING, Link, Links
+from .connections import READING, Link, Links, Lobby
 from .network import Network
 from .npz import NetworkFileError, load
 from .preprocess import EmptyDrawing, strokes_to_pixels
@@ -56,6 +56,8 @@ MAX_COORDINATE = 1e6  # |x| and |y| of a stroke point, in any units
 TIMEOUT = 10.0  # seconds a connection may stay silent before the server drops it
 DEADLINE = 15.0  # seconds from a request's first byte to its last, however it trickles in
 MAX_CONNECTIONS = 256  # open at once; a new one replaces the longest idle or slowest one
+LOBBY_WAIT = 1.0  # seconds a new connection may wait for a place when all are taken
+LOBBY_SIZE = 1024  # connections waiting for a place (without a thread), at most
 GRACE = 5.0  # seconds to finish requests in flight when stopping
 
 CORS = {
@@ -492,16 +494,27 @@ class Server(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.app, self.quiet = app, quiet
         self.links = Links(max_connections, timeout, deadline)
+        self.lobby = Lobby(self.links, super().process_request, self.refuse, LOBBY_WAIT,
+                           LOBBY_SIZE)
         self._log_lock = threading.Lock()
-        super().__init__(address, Handler)
+        super().__init__(address, Handler)  # closes the lobby too if it cannot listen
 
     def process_request(self, request: socket.socket, client_address: tuple) -> None:
-        """Admit the connection (making room if needed) and serve it in a thread of its own."""
-        if self.links.admit(request) is None:  # every connection is being answered, or stopping
-            self.turn_away(request)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
+        """Serve the connection in a thread of its own if it has a place, else let it wait."""
+        if self.links.admit(request) is not None:
+            super().process_request(request, client_address)
+        elif self.links.stopping or not self.lobby.add(request, client_address):
+            self.refuse(request)
+
+    def refuse(self, request: socket.socket) -> None:
+        """Turn the connection away with a 503 and close it."""
+        self.turn_away(request)
+        self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Stop listening, and turn away the connections waiting for a place."""
+        super().server_close()
+        self.lobby.close()
 
     @staticmethod
     def turn_away(request: socket.socket) -> None:
