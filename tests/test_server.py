@@ -43,6 +43,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = base / "dist"
     (dist / "pyodide").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>HWD</title>")
+    (dist / "pyodide" / "index.html").write_text("<p>listing</p>")
     (dist / "pyodide" / "pyodide.mjs").write_text("export {}")
     (dist / "pyodide" / "pyodide.asm.wasm").write_bytes(b"\0asm\1\0\0\0")
     (dist / "hwd.zip").write_bytes(b"PK\5\6" + bytes(18))
@@ -335,8 +336,6 @@ def test_internal_error_has_no_details(network: hwd.Network, capsys):
     ("/quick.npz", "application/octet-stream"),
 ])
 def test_site_files(live: Server, site: Path, path: str, content_type: str):
-    if path == "/pyodide/":
-        (site / "pyodide" / "index.html").write_text("<p>listing</p>")
     status, headers, body = fetch(live, "GET", path)
     assert status == 200
     assert headers["content-type"] == content_type
