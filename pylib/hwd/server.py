@@ -9,15 +9,19 @@ Endpoints (see docs/server.md)::
     GET  /<file>                          -> the built site, with ``--site DIR``
 
 ``imgdata`` is the wire format of :mod:`hwd.wire` (784 values in [-1, 1], +1 = ink,
-column-major).  Every bad request gets a JSON ``{"error": "..."}`` with a 4xx status; a
-bug gets a 500 with no details, and its traceback goes to the server's stderr only.
+column-major).  Every bad request gets a JSON ``{"error": "..."}`` with a 4xx status (505
+for HTTP/2 and later, 503 when every place is busy); a bug gets a 500 with no details, and
+its traceback goes to the server's stderr only.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer``: hwd has no
 dependencies, a thread per connection keeps a slow client from blocking the others, and
 recognition is pure Python under the GIL, so an async framework would not make it faster.
 
 The request logic (:class:`App`) takes a method, a target and a body and returns a
-:class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes.
+:class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes, and
+refuses heads that could be read two ways (:func:`check_head`).  What slow clients and a
+stop need (a cap on connections, a deadline per request, a graceful stop) is in
+:mod:`hwd.connections`.
 """
 
 from __future__ import annotations
@@ -336,7 +340,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """Read through the connection's link instead of a plain socket file."""
-        super().setup()
+        super().setup()  # the socket, Nagle off, wfile
         self.rfile.close()
         self.link = self.server.links.get(self.request)
         self.rfile = self.link  # type: ignore[assignment]  # readline/read/close is all it needs
@@ -344,6 +348,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         """Read one request and answer it: one cut short gets 400, one too slow 408."""
         self.close_connection = True
+        # What send_error needs if the request line never arrives whole.
         self.command, self.requestline, self.request_version = "", "", "HTTP/1.1"
         if not self.link.next_request():  # the server is stopping
             return
