@@ -15,8 +15,8 @@ process dies under them.  This module closes those gaps:
   taken.  One whose request head is in takes the place of the connection that has been idle
   or reading the longest, so a client that sends its request at once is served even while
   slow clients fill every place; any takes a place that frees up; one still waiting after a
-  second is turned away (503).  Slow clients thus cannot push anyone out, and cost no thread
-  while they wait.
+  second is turned away (503).  A client that trickles its request head thus cannot push
+  anyone out, and costs no thread while it waits.
 * :meth:`Links.stop` stops the server's side gracefully: idle keep-alive connections are
   closed, requests in flight are finished (their answers say ``Connection: close``), and
   whatever is still open when the grace period ends is closed without an answer (never in
