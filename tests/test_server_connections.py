@@ -76,6 +76,24 @@ class Slow(App):
 
 
 @pytest.mark.parametrize("busy", [0.3, 10], ids=["busy-briefly", "busy-long"])
+def test_a_newcomer_without_its_whole_head_pushes_no_one_out(network: hwd.Network):
+    """All places taken by idle connections: a newcomer that has sent only part of its head
+    waits in the lobby and gets a 503 after a second; nobody was closed for it."""
+    with serving_in_thread(App(network, "quick"), timeout=10, max_connections=2) as httpd:
+        idle = [socket.create_connection(("127.0.0.1", httpd.server_port)) for _ in range(2)]
+        _wait_for(lambda: len(httpd.links.open) == 2)
+        with socket.create_connection(("127.0.0.1", httpd.server_port), timeout=5) as newcomer:
+            newcomer.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # no blank line yet
+            started = time.monotonic()
+            answer = newcomer.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 503 ")
+            assert 0.9 < time.monotonic() - started < 2
+        assert httpd.links.evicted == 0 and httpd.lobby.turned_away == 1
+        assert not any(closed_by_server(s, wait=0.1) for s in idle)
+        for s in idle:
+            s.close()
+
+
 def test_connections_being_answered_are_never_replaced(network: hwd.Network, busy: float):
     """Every place busy answering: a new connection waits for one to free up (served), or
     gets a 503 after waiting a second in vain; the connections being answered all finish."""

@@ -32,6 +32,7 @@ import selectors
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable
 
 IDLE, READING, ANSWERING = "idle", "reading", "answering"
@@ -262,19 +263,10 @@ class Lobby:
 
     def run(self) -> None:
         while not self.closing:
-            ready = [key.fileobj for key, _ in self.selector.select(RECHECK)]
-            if self.bell in ready:
-                with contextlib.suppress(OSError):
-                    self.bell.recv(4096)
-            while not self.arrivals.empty():
-                sock, address = self.arrivals.get()
-                sock.setblocking(False)
-                self.waiting[sock] = (address, time.monotonic())
-                self.selector.register(sock, selectors.EVENT_READ)
-            for sock in ready:
-                if sock is not self.bell and sock in self.waiting:
-                    self._look(sock)
-            self._pass_time()
+            try:
+                self._turn()
+            except Exception:  # a bug, or no thread to be had: the lobby must go on
+                traceback.print_exc()
         for sock in list(self.waiting):
             self._leave(sock)
             self.refuse(sock)
@@ -283,6 +275,22 @@ class Lobby:
         self.selector.close()
         self.bell.close()
         self.ringer.close()
+
+    def _turn(self) -> None:
+        """Take in arrivals, look at those that sent something, let time pass."""
+        ready = [key.fileobj for key, _ in self.selector.select(RECHECK)]
+        if self.bell in ready:
+            with contextlib.suppress(OSError):
+                self.bell.recv(4096)
+        while not self.arrivals.empty():
+            sock, address = self.arrivals.get()
+            sock.setblocking(False)
+            self.waiting[sock] = (address, time.monotonic())
+            self.selector.register(sock, selectors.EVENT_READ)
+        for sock in ready:
+            if sock is not self.bell and sock in self.waiting:
+                self._look(sock)
+        self._pass_time()
 
     def _look(self, sock: socket.socket) -> None:
         """A waiting connection has sent something: is its request head all in?"""

@@ -21,7 +21,7 @@ The request logic (:class:`App`) takes a method, a target and a body and returns
 :class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes, and
 refuses heads that could be read two ways (:func:`check_head`).  What slow clients and a
 stop need (a cap on connections, a deadline per request, a graceful stop) is in
-:mod:`hwd.connections`.
+:mod:`hwd.connections`; requests take turns at the CPU, small ones first (:mod:`hwd.turns`).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from .connections import READING, Link, Links, Lobby
 from .network import Network
 from .npz import NetworkFileError, load
 from .preprocess import strokes_to_pixels
+from .turns import Turns
 from .wire import WireFormatError, from_wire, parse_wire
 
 MAX_URL = 32 * 1024  # request target, bytes: 784 values need about 5 KiB
@@ -63,6 +64,7 @@ MAX_CONNECTIONS = 256  # open at once; a new one replaces the longest idle or sl
 LOBBY_WAIT = 1.0  # seconds a new connection may wait for a place when all are taken
 LOBBY_SIZE = 1024  # connections waiting for a place (without a thread), at most
 GRACE = 5.0  # seconds to finish requests in flight when stopping
+HEAD_START = 100_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -395,7 +397,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_error(400, f"the body ended after {len(body)} of {self.length} bytes")
             return
         self.link.answering()  # from here on the connection is not taken away
-        self.send(self.server.app.handle(self.command, self.path, body))
+        with self.server.turns.turn(len(self.path) + len(body)):
+            response = self.server.app.handle(self.command, self.path, body)
+        self.send(response)
 
     def handle_expect_100(self) -> bool:
         """Refuse a bad head or an oversized body before the client sends the body."""
@@ -459,6 +463,7 @@ class Server(ThreadingHTTPServer):
                  max_connections: int = MAX_CONNECTIONS) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.app, self.quiet = app, quiet
+        self.turns = Turns(HEAD_START)  # the CPU: one request at a time, small ones first
         self.links = Links(max_connections, timeout, deadline)
         self.lobby = Lobby(self.links, super().process_request, self.refuse, LOBBY_WAIT,
                            LOBBY_SIZE)
