@@ -65,17 +65,6 @@ def test_a_new_connection_replaces_the_longest_idle_one(network: hwd.Network):
             s.close()
 
 
-class Slow(App):
-    """/healthz answers once ``release`` is set."""
-
-    release = threading.Event()
-
-    def healthz(self):
-        self.release.wait(10)
-        return super().healthz()
-
-
-@pytest.mark.parametrize("busy", [0.3, 10], ids=["busy-briefly", "busy-long"])
 def test_a_newcomer_without_its_whole_head_pushes_no_one_out(network: hwd.Network):
     """All places taken by idle connections: a newcomer that has sent only part of its head
     waits in the lobby and gets a 503 after a second; nobody was closed for it."""
@@ -94,6 +83,17 @@ def test_a_newcomer_without_its_whole_head_pushes_no_one_out(network: hwd.Networ
             s.close()
 
 
+class Slow(App):
+    """/healthz answers once ``release`` is set."""
+
+    release = threading.Event()
+
+    def healthz(self):
+        self.release.wait(10)
+        return super().healthz()
+
+
+@pytest.mark.parametrize("busy", [0.3, 10], ids=["busy-briefly", "busy-long"])
 def test_connections_being_answered_are_never_replaced(network: hwd.Network, busy: float):
     """Every place busy answering: a new connection waits for one to free up (served), or
     gets a 503 after waiting a second in vain; the connections being answered all finish."""
