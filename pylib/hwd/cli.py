@@ -1,5 +1,6 @@
 """The ``hwd`` command line: show, train, evaluate, recognize, serve.
 
+``recognize`` reads a number when a strokes file holds several digits (docs/numbers.md).
 ``recognize`` and ``serve`` need only the standard library (plus Pillow to read
 PNG/JPEG files); ``show``, ``train`` and ``evaluate`` use the numpy trainer in
 ``train/``.  Bad input ends with a one-line error and exit status 2.
@@ -16,6 +17,7 @@ from . import __version__, models
 from .art import ascii_art
 from .npz import NetworkFileError, load
 from .preprocess import EmptyDrawing, raster_to_pixels, strokes_to_pixels
+from .segment import Digit, read_number, to_json
 from .wire import WireFormatError, from_wire, parse_wire
 
 USAGE_ERROR = 2
@@ -94,8 +96,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _recognize(args: argparse.Namespace) -> int:
-    pixels = read_input(args.input)
+    pixels, strokes = read_drawing(args.input)
     network = load(models.resolve(args.network))
+    digits = read_number(strokes, network.feedforward) if strokes else []
+    if len(digits) > 1:  # a number; one digit is answered as always, from all the strokes
+        return _print_number(digits, args.json)
     digit, probabilities = network.predict(pixels)
     if args.json:
         print(json.dumps({"digit": digit, "probabilities": probabilities}))
@@ -107,40 +112,58 @@ def _recognize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_number(digits: list[Digit], as_json: bool) -> int:
+    """The number, and each digit with its probabilities and strokes (see docs/numbers.md)."""
+    if as_json:
+        print(json.dumps(to_json(digits)))
+        return 0
+    print(f"number: {to_json(digits)['number']}")
+    for d in digits:
+        print(f"  {d.digit} ({d.probabilities[d.digit]:.1%}), strokes "
+              + ",".join(map(str, d.strokes)))
+    return 0
+
+
 def read_input(spec: str) -> list[float]:
     """Network input from wire text, a .png/.jpg image, or a .json strokes file (or stdin)."""
+    return read_drawing(spec)[0]
+
+
+def read_drawing(spec: str) -> tuple[list[float], list | None]:
+    """Like :func:`read_input`, with the strokes as well when the input is strokes."""
     if spec == "-":
         return _parse_text(sys.stdin.read())
     if "," in spec:
-        return parse_wire(spec)
+        return parse_wire(spec), None
     path = Path(spec)
     if not path.is_file():
         raise InputError(f"{spec}: no such file")
     suffix = path.suffix.lower()
     if suffix in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"):
-        return _read_image(path)
+        return _read_image(path), None
     try:
         return _parse_text(path.read_text())
     except UnicodeDecodeError:
         raise InputError(f"{spec}: not text, JSON or an image") from None
 
 
-def _parse_text(text: str) -> list[float]:
-    """Wire values, or JSON: {"strokes": [...]}, a bare strokes list, or {"imgdata": [...]}."""
+def _parse_text(text: str) -> tuple[list[float], list | None]:
+    """Wire values, or JSON: {"strokes": [...]}, a bare strokes list, or {"imgdata": [...]};
+    the network input and the strokes (None for wire values and imgdata)."""
     stripped = text.strip()
     if not stripped.startswith(("{", "[")):
-        return parse_wire(stripped)
+        return parse_wire(stripped), None
     try:
         data = json.loads(stripped)
     except json.JSONDecodeError as e:
         raise InputError(f"invalid JSON: {e}") from None
     if isinstance(data, dict) and "imgdata" in data:
-        return from_wire(data["imgdata"])
+        return from_wire(data["imgdata"]), None
     strokes = data.get("strokes") if isinstance(data, dict) else data
     if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
         raise InputError('JSON must be {"strokes": [[[x, y], ...], ...]} or {"imgdata": [...]}')
     try:
-        return strokes_to_pixels(strokes)
+        return strokes_to_pixels(strokes), strokes
     except EmptyDrawing:
         raise
     except (TypeError, IndexError, ValueError) as e:
