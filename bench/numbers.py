@@ -37,6 +37,7 @@ from hwd import models, segment  # noqa: E402
 from hwd.segment import Reader  # noqa: E402
 
 EPOCHS = 20  # passes of the structured perceptron over the tuning numbers (--fit)
+RATE = 0.2  # its step
 
 
 def measure(reader: Reader, numbers: list[unipen_numbers.Number],
@@ -80,7 +81,7 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
                        for g in number.groups)
         if all(run in layout.runs for run in truth):  # else no weights could find it
             layouts.append((layout, truth))
-    weights = [reader.weights[name] for name in names]
+    weights = [reader.weights.get(name, 0.0) for name in names]
     total, steps = [0.0] * len(names), 0
     for _ in range(EPOCHS):
         for layout, truth in layouts:
@@ -88,7 +89,7 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
             if guess != truth:
                 delta = [t - g for t, g in zip(layout.features(truth), layout.features(guess),
                                                strict=True)]
-                weights = [w + d for w, d in zip(weights, delta, strict=True)]
+                weights = [w + RATE * d for w, d in zip(weights, delta, strict=True)]
             total = [t + w for t, w in zip(total, weights, strict=True)]
             steps += 1
         right = sum(layout.best(dict(zip(names, weights, strict=True))) == truth

@@ -44,7 +44,6 @@ SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separat
 # The score of a way to cut the strokes into digits is a weighted sum of these features;
 # the weights were fitted on half of the UNIPEN writers (bench/numbers.py --fit).
 DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
-                  "certainty",  # -log10(1 - p(top digit)), 0..6: sure pieces score high
                   "short", "very short",  # how far it is below 0.6 and 0.35 of the height
                   "wide",  # how far it is wider than the height
                   "strokes",  # strokes beyond the first
@@ -52,10 +51,15 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
-                 "gap")  # how wide the empty cut between them is (in heights, >= 0)
-WEIGHTS = {"confidence": 1.0, "certainty": 0.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
+                 "gap",  # how wide the empty cut between them is (in heights, >= 0)
+                 "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
+                 "apart")  # how far apart their ink is (in heights, up to 0.3)
+WEIGHTS = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
            "strokes": 0.0, "digit": 0.0,
-           "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0}
+           "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0,
+           "apart": -10.0}
+TOUCH = 0.03  # ink closer than this (in heights) touches
+SAMPLES = 24  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
 MAX_CANDIDATES = 60  # candidate digits read per drawing (~2 ms each in CPython)
 MAX_POINTS_READ = 40_000  # and points rasterized in all of them (~65 us each)
@@ -157,16 +161,18 @@ class Reader:
         while too_much(runs) and longest > 1:  # and digits have fewer strokes
             longest -= 1
             runs = _candidate_runs(gaps, split_gap, longest)
-        joins = [[1.0, _overlap(a, b), min(g / height, 0.0), max(g / height, 0.0)]
-                 for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True)]
+        joins = []
+        for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True):
+            apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
+            joins.append([1.0, _overlap(a, b), min(g / height, 0.0), max(g / height, 0.0),
+                          float(apart < TOUCH), apart])
         digits, features = {}, {}
         for i, j in runs:
             group = boxes[i:j]
             digits[i, j] = digit = self._digit(points, group)
             tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
-            top = max(digit.probabilities)
-            features[i, j] = [math.log(max(top, 1e-12)), -math.log10(max(1.0 - top, 1e-6)),
+            features[i, j] = [math.log(max(max(digit.probabilities), 1e-12)),
                               max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
                               max(wide - 1.0, 0.0), j - i - 1.0, 1.0]
         return Layout(boxes, features, joins, digits)
@@ -257,6 +263,34 @@ def _best_cut(n: int, score: dict[tuple[int, int], float]) -> list[tuple[int, in
         cut.append((previous[j], j))
         j = previous[j]
     return cut[::-1]
+
+
+def _ink_distance(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]],
+                  far: float) -> float:
+    """About how close two strokes' ink comes (points of one to segments of the other, on
+    SAMPLES points of each), or ``far`` if their boxes are at least that far apart."""
+    a, b = _thin(a), _thin(b)
+    if (min(x for x, _ in b) - max(x for x, _ in a) >= far
+            or min(x for x, _ in a) - max(x for x, _ in b) >= far):
+        return far
+    return min(far, min(_to_polyline(p, b) for p in a), min(_to_polyline(p, a) for p in b))
+
+
+def _thin(stroke: Sequence[tuple[float, float]]) -> Sequence[tuple[float, float]]:
+    step = max(len(stroke) // SAMPLES, 1)
+    return [*stroke[::step], stroke[-1]]
+
+
+def _to_polyline(p: tuple[float, float], line: Sequence[tuple[float, float]]) -> float:
+    """The distance from point p to a polyline (a single point is a polyline too)."""
+    px, py = p
+    best = math.inf
+    for (ax, ay), (bx, by) in itertools.pairwise(line) if len(line) > 1 else [(line[0],) * 2]:
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0) if length2 else 0.0
+        best = min(best, math.hypot(px - ax - t * dx, py - ay - t * dy))
+    return best
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
