@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import argparse  # noqa: E402
 import os  # noqa: E402
+import random  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
@@ -36,8 +37,11 @@ import hwd  # noqa: E402
 from hwd import models, segment  # noqa: E402
 from hwd.segment import Reader  # noqa: E402
 
-EPOCHS = 20  # passes of the structured perceptron over the tuning numbers (--fit)
-RATE = 0.2  # its step
+EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
+# Where the fit starts: weights set by hand before any fitting.
+START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "strokes": 0.0,
+         "digit": 0.0, "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0,
+         "apart": -10.0}
 
 
 def measure(reader: Reader, numbers: list[unipen_numbers.Number],
@@ -71,7 +75,7 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number],
 
 def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float]:
     """The weights of segment's features that cut the numbers right most often: an averaged
-    structured perceptron (Collins 2002), starting from the current weights."""
+    structured perceptron (Collins 2002), starting from START."""
     names = (*segment.DIGIT_FEATURES, *segment.JOIN_FEATURES)
     layouts = []
     for number in numbers:
@@ -81,20 +85,19 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
                        for g in number.groups)
         if all(run in layout.runs for run in truth):  # else no weights could find it
             layouts.append((layout, truth))
-    weights = [reader.weights.get(name, 0.0) for name in names]
+    weights = [START[name] for name in names]
     total, steps = [0.0] * len(names), 0
+    rng = random.Random(0)
     for _ in range(EPOCHS):
+        rng.shuffle(layouts)
         for layout, truth in layouts:
             guess = layout.best(dict(zip(names, weights, strict=True)))
             if guess != truth:
                 delta = [t - g for t, g in zip(layout.features(truth), layout.features(guess),
                                                strict=True)]
-                weights = [w + RATE * d for w, d in zip(weights, delta, strict=True)]
+                weights = [w + d for w, d in zip(weights, delta, strict=True)]
             total = [t + w for t, w in zip(total, weights, strict=True)]
             steps += 1
-        right = sum(layout.best(dict(zip(names, weights, strict=True))) == truth
-                    for layout, truth in layouts)
-        print(f"  epoch: {right / len(layouts):.2%} of {len(layouts)} cut right", flush=True)
     return {name: t / steps for name, t in zip(names, total, strict=True)}
 
 

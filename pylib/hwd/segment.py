@@ -58,8 +58,8 @@ WEIGHTS = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
            "strokes": 0.0, "digit": 0.0,
            "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0,
            "apart": -10.0}
-TOUCH = 0.03  # ink closer than this (in heights) touches
-SAMPLES = 24  # points per stroke kept to measure how far apart two strokes' ink is
+TOUCH = 0.01  # ink closer than this (in heights) touches
+SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
 MAX_CANDIDATES = 60  # candidate digits read per drawing (~2 ms each in CPython)
 MAX_POINTS_READ = 40_000  # and points rasterized in all of them (~65 us each)
