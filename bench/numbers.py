@@ -44,9 +44,10 @@ START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "
          "apart": -10.0}
 
 
-def measure(reader: Reader, numbers: list[unipen_numbers.Number],
-            alone: dict[tuple, int]) -> dict[str, dict[str, float]]:
-    """The figures of each gap class (and of the numbers with a late stroke)."""
+def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tuple, int],
+            check: set | frozenset = frozenset()) -> dict[str, dict[str, float]]:
+    """The figures of each gap class, of the numbers with a late stroke and of those by the
+    writers in ``check``."""
     tally: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for number in numbers:
         reads, start = reader.reads, time.perf_counter()
@@ -55,7 +56,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number],
         found = {d.strokes: d.digit for d in digits}
         right = [alone[_key(number, g)] == label
                  for g, label in zip(number.groups, number.labels, strict=True)]
-        for name in (number.gap_class, "late" if number.late else None, "all"):
+        for name in (number.gap_class, "late" if number.late else None,
+                     "check writers" if number.writer in check else None, "all"):
             if name is None:
                 continue
             t = tally[name]
@@ -121,7 +123,7 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
                 in unipen_numbers.GAP_CLASSES.items()}
     print(f"{'gap class':<22}{'numbers':>8}{'segmented':>11}{'digits':>9}{'number':>9}"
           f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}")
-    for name in (*unipen_numbers.GAP_CLASSES, "late", "all"):
+    for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
         t = tally.get(name)
         if not t:
             continue
@@ -146,6 +148,7 @@ def main() -> int:
     if args.data:
         os.environ["HWD_DATA_DIR"] = args.data
     writers = unipen_numbers.by_writer(unipen_replay.load())
+    check = set(unipen_numbers.halves(writers)[1])
     if args.writers != "all":
         half = unipen_numbers.halves(writers)[args.writers == "check"]
         writers = {w: writers[w] for w in half}
@@ -156,7 +159,7 @@ def main() -> int:
     alone = read_alone(network, numbers)
     reader = Reader(network.feedforward, max_cache=10**9)
     if not args.fit:
-        print_table(measure(reader, numbers, alone))
+        print_table(measure(reader, numbers, alone, check))
         return 0
     reader.weights = fit(reader, numbers)
     print("WEIGHTS = {" + ", ".join(f'"{k}": {v:.3g}' for k, v in reader.weights.items()) + "}")

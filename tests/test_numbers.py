@@ -185,3 +185,34 @@ def test_rest_one_digit_answer_is_unchanged(network: hwd.Network):
     app = App(network, "quick")
     response = app.handle("POST", "/recognize", json.dumps({"strokes": SEVEN}).encode())
     assert set(json.loads(response.body)) == {"digit", "probabilities"}
+
+
+# --- numbers written by real people (UNIPEN, needs $HWD_DATA_DIR) --------------------------
+
+UNIPEN_SAMPLE = 20  # numbers of 2 to 6 digits per gap class, by the writers not tuned on
+# The default network segments 19 of 20 right in each class; a few more misses are allowed.
+UNIPEN_SEGMENTED = {"gap": 0.85, "close": 0.85, "overlap": 0.8}
+
+
+@pytest.fixture(scope="module")
+def unipen_numbers_module():
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    import unipen_numbers
+    import unipen_replay
+
+    try:
+        writers = unipen_numbers.by_writer(unipen_replay.load())
+    except unipen_replay.DataMissing as e:
+        pytest.skip(str(e))
+    return unipen_numbers, writers
+
+
+@pytest.mark.parametrize("gap_class", list(UNIPEN_SEGMENTED))
+def test_numbers_by_real_writers_are_segmented(unipen_numbers_module, gap_class: str):
+    unipen_numbers, writers = unipen_numbers_module
+    check = {w: writers[w] for w in unipen_numbers.halves(writers)[1]}
+    sample = unipen_numbers.sample(check, UNIPEN_SAMPLE, seed=7, gap_classes=(gap_class,),
+                                   lengths=(2, 6))
+    reader = Reader(hwd.load(models.resolve(None)).feedforward)
+    right = sum(tuple(d.strokes for d in reader.read(n.strokes)) == n.groups for n in sample)
+    assert right / len(sample) >= UNIPEN_SEGMENTED[gap_class], right

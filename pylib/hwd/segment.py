@@ -54,10 +54,9 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
-           "strokes": 0.0, "digit": 0.0,
-           "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0,
-           "apart": -10.0}
+WEIGHTS = {"confidence": 7.33, "short": -19.5, "very short": -9.04, "wide": -8.65,
+           "strokes": -1.12, "digit": 1.12, "join": -3.12, "overlap": 2.14, "depth": -33.2,
+           "gap": -14.7, "touch": -0.939, "apart": -12.2}
 TOUCH = 0.01  # ink closer than this (in heights) touches
 SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
