@@ -3,7 +3,7 @@
     HWD_DATA_DIR=../shared/data python bench/numbers.py [--n 400] [--writers all|tune|check]
     HWD_DATA_DIR=../shared/data python bench/numbers.py --grid --writers tune   # tuning
 
-Numbers of 2 to 12 UNIPEN digits of one writer (tests/e2e/unipen_numbers.py builds them:
+Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them:
 natural size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n``
 per gap class.  For each gap class it prints: segmentation accuracy (every digit's strokes
 grouped right), digit accuracy (digits grouped right and read right), whole-number accuracy,
@@ -21,21 +21,15 @@ from pathlib import Path
 # This file is named like the standard library's ``numbers``, which numpy and others import:
 # keep its folder off the module path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-
 import argparse  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
-import unipen_numbers  # noqa: E402
-import unipen_replay  # noqa: E402
-
 import hwd  # noqa: E402
 from hwd import models, segment  # noqa: E402
 from hwd.segment import Reader  # noqa: E402
+from train import unipen, unipen_numbers  # noqa: E402
 
 EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
 # Where the fit starts: weights set by hand before any fitting.
@@ -145,9 +139,7 @@ def main() -> int:
     p.add_argument("--fit", action="store_true",
                    help="fit the segmentation's weights on these numbers and print them")
     args = p.parse_args()
-    if args.data:
-        os.environ["HWD_DATA_DIR"] = args.data
-    writers = unipen_numbers.by_writer(unipen_replay.load())
+    writers = unipen_numbers.by_writer(unipen.drawings(args.data))
     check = set(unipen_numbers.halves(writers)[1])
     if args.writers != "all":
         half = unipen_numbers.halves(writers)[args.writers == "check"]

@@ -11,6 +11,7 @@ import json
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import ROOT
@@ -20,7 +21,7 @@ from hwd import models, segment
 from hwd.segment import Reader, read_number
 from hwd.server import App
 
-# Digits drawn by hand in a 100 x 100 box (y down), as in tests/e2e/pagetools.py.
+# Digits drawn by hand in a 100 x 100 box (y down), as in tools/pagetools.py.
 ONE = [[(50, 10), (50, 50), (50, 90)]]
 SEVEN = [[(25, 15), (50, 15), (78, 15), (65, 40), (52, 65), (42, 90)]]
 ZERO = [[(50, 10), (30, 20), (22, 50), (30, 80), (50, 90), (70, 80), (78, 50), (70, 20),
@@ -195,21 +196,16 @@ UNIPEN_SEGMENTED = {"gap": 0.85, "close": 0.85, "overlap": 0.8}
 
 
 @pytest.fixture(scope="module")
-def unipen_numbers_module():
-    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    import unipen_numbers
-    import unipen_replay
+def writers(data_dir: Path) -> dict:
+    from train import unipen, unipen_numbers
 
-    try:
-        writers = unipen_numbers.by_writer(unipen_replay.load())
-    except unipen_replay.DataMissing as e:
-        pytest.skip(str(e))
-    return unipen_numbers, writers
+    return unipen_numbers.by_writer(unipen.drawings(data_dir))
 
 
 @pytest.mark.parametrize("gap_class", list(UNIPEN_SEGMENTED))
-def test_numbers_by_real_writers_are_segmented(unipen_numbers_module, gap_class: str):
-    unipen_numbers, writers = unipen_numbers_module
+def test_numbers_by_real_writers_are_segmented(writers: dict, gap_class: str):
+    from train import unipen_numbers
+
     check = {w: writers[w] for w in unipen_numbers.halves(writers)[1]}
     sample = unipen_numbers.sample(check, UNIPEN_SAMPLE, seed=7, gap_classes=(gap_class,),
                                    lengths=(2, 6))

@@ -38,6 +38,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .inputs import TooLarge
+from .inputs import strokes as checked_strokes
 from .preprocess import Pixels, Strokes, strokes_to_pixels
 
 SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separates digits
@@ -168,7 +170,12 @@ class Reader:
         digits, features = {}, {}
         for i, j in runs:
             group = boxes[i:j]
-            digits[i, j] = digit = self._digit(points, group)
+            try:
+                digits[i, j] = digit = self._digit(points, group)
+            except TooLarge:  # more ink than one digit may have (docs/limits.md)
+                if j - i == 1:
+                    raise
+                continue
             tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
             features[i, j] = [math.log(max(max(digit.probabilities), 1e-12)),
@@ -208,11 +215,9 @@ def read_number(strokes: Strokes, probabilities: Callable[[Pixels], Sequence[flo
 
 
 def _points(strokes: Strokes) -> list[tuple[tuple[float, float], ...]]:
-    """The strokes as tuples of (x, y) floats (hashable, so candidate digits can be cached)."""
-    try:
-        return [tuple((float(p[0]), float(p[1])) for p in stroke) for stroke in strokes]
-    except (TypeError, IndexError, ValueError):
-        raise ValueError("strokes must be lists of [x, y] points") from None
+    """The strokes, checked by :mod:`hwd.inputs`, as tuples of (x, y) floats (hashable, so
+    candidate digits can be cached)."""
+    return [tuple(stroke) for stroke in checked_strokes(strokes)]
 
 
 def _boxes(points: list[tuple[tuple[float, float], ...]]) -> list[_Stroke]:

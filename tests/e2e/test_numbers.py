@@ -1,6 +1,6 @@
 """Number mode on the page (issue 13): numbers written by real people, drawn with the mouse.
 
-A fixed sample of numbers built from UNIPEN digits (unipen_numbers.py: one writer each, gaps
+A fixed sample of numbers built from UNIPEN digits (train/unipen_numbers.py: one writer each, gaps
 of 10 % of a digit's width or more, some with a late bar or flag) is drawn on the wide pad.
 The page must show what ``hwd.read_number`` gives in CPython for the strokes it received
 (the number and each digit's strokes), and get most of them right.
@@ -8,14 +8,15 @@ The page must show what ``hwd.read_number`` gives in CPython for the strokes it 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-import unipen_numbers
-import unipen_replay
 from pagetools import SEVEN, count, draw, pad_box, recognize
 from playwright.sync_api import Page
 
 import hwd
 from hwd import models
+from train import unipen, unipen_numbers
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +28,8 @@ FOUR = [[(45, 10), (20, 60), (80, 60)], [(62, 30), (62, 95)]]
 
 
 @pytest.fixture(scope="module")
-def numbers() -> list[unipen_numbers.Number]:
-    try:
-        writers = unipen_numbers.by_writer(unipen_replay.load())
-    except unipen_replay.DataMissing as e:
-        pytest.skip(str(e))
+def numbers(data_dir: Path) -> list[unipen_numbers.Number]:
+    writers = unipen_numbers.by_writer(unipen.drawings(data_dir))
     return unipen_numbers.sample(writers, SAMPLE, SEED, gap_classes=("gap",), lengths=(2, 5))
 
 
