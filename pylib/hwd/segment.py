@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separat
 DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "short", "very short",  # how far it is below 0.6 and 0.35 of the height
                   "wide",  # how far it is wider than the height
+                  "lifted",  # how far its bottom is above the baseline (beyond 0.1 height)
                   "strokes",  # strokes beyond the first
                   "digit")  # 1 for each digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
@@ -56,9 +58,9 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 7.33, "short": -19.5, "very short": -9.04, "wide": -8.65,
-           "strokes": -1.12, "digit": 1.12, "join": -3.12, "overlap": 2.14, "depth": -33.2,
-           "gap": -14.7, "touch": -0.939, "apart": -12.2}
+WEIGHTS = {"confidence": 4.66, "short": -9.2, "very short": -12.5, "wide": -4.15,
+           "lifted": -34.0, "strokes": -0.952, "digit": 0.952, "join": -2.95, "overlap": 0.129,
+           "depth": -26.7, "gap": -15.0, "touch": -0.471, "apart": -7.3}
 TOUCH = 0.01  # ink closer than this (in heights) touches
 SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
@@ -162,6 +164,10 @@ class Reader:
         while too_much(runs) and longest > 1:  # and digits have fewer strokes
             longest -= 1
             runs = _candidate_runs(gaps, split_gap, longest)
+        # Digits stand on a baseline: the median bottom of the strokes at least half as tall
+        # as the line (a 4's open L, a 5's flag or a 7's bar end above it).
+        baseline = statistics.median([s.bottom for s in boxes if s.bottom - s.top >= height / 2]
+                                     or [max(s.bottom for s in boxes)])
         joins = []
         for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True):
             apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
@@ -180,7 +186,9 @@ class Reader:
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
             features[i, j] = [math.log(max(max(digit.probabilities), 1e-12)),
                               max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
-                              max(wide - 1.0, 0.0), j - i - 1.0, 1.0]
+                              max(wide - 1.0, 0.0),
+                              max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
+                              j - i - 1.0, 1.0]
         return Layout(boxes, features, joins, digits)
 
     def _digit(self, points: list[tuple[tuple[float, float], ...]],
