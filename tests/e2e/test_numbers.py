@@ -22,7 +22,9 @@ pytestmark = pytest.mark.browser
 
 SAMPLE = 8  # numbers of 2 to 5 digits (~30 digits, ~30 s on a busy machine)
 SEED = 2026
-RIGHT = 6  # numbers read right of the 8; the best network reads 7 (bench/numbers.py: ~88 %)
+# hwd in CPython, best network, on the original strokes: 8 of 8 segmented right, 6 of 8 read
+# right (two digits misread: 5050 -> 5450, 0781 -> 0761).  One miss more is allowed.
+SEGMENTED, RIGHT = 7, 5
 # A 4 in two strokes (the open L, then the stem), in a 100 x 100 box.
 FOUR = [[(45, 10), (20, 60), (80, 60)], [(62, 30), (62, 95)]]
 
@@ -68,7 +70,7 @@ def test_replays_numbers_written_by_real_people(numbers, number_page: Page):
     network = hwd.load(models.resolve(number_page.locator("[data-testid=status]")
                                       .get_attribute("data-network")))
     box = number_page.locator("[data-testid=pad]").bounding_box()
-    right, misread = 0, []
+    segmented, right, misread = 0, 0, []
     for number in numbers:
         draw(number_page, fit_wide(number.strokes, box["width"], box["height"]))
         answer = recognize(number_page)
@@ -78,11 +80,11 @@ def test_replays_numbers_written_by_real_people(numbers, number_page: Page):
         assert (text, entries) == ("".join(str(d.digit) for d in expected),
                                    [(d.digit, d.strokes) for d in expected])
         assert answer == text
-        if text == number.text and tuple(s for _, s in entries) == number.groups:
-            right += 1
-        else:
+        segmented += tuple(s for _, s in entries) == number.groups
+        right += text == number.text
+        if text != number.text:
             misread.append((number.text, text))
-    assert right >= RIGHT, misread
+    assert segmented >= SEGMENTED and right >= RIGHT, (segmented, misread)
 
 
 def test_late_bar_and_live_results(number_page: Page):
