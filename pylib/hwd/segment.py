@@ -8,27 +8,32 @@ added after the next digit).  Writing goes left to right on one line, so:
    consecutive strokes in that order; the order in which they were drawn does not matter.
 2. Between two consecutive strokes there is a *cut* when every stroke on the left ends
    before every stroke on the right begins; its *gap* is that empty horizontal space.
-   A gap of at least ``SPLIT_GAP`` times the writing's height (roughly a fifth of a digit's
+   A gap of at least ``SPLIT_GAP`` times the writing's height (about a sixth of a digit's
    width) always separates two digits: geometry decides.
 3. Everywhere else (strokes that overlap horizontally, or lie close together) the
-   geometry is ambiguous, and the network decides: of all the ways to cut the run into
-   digits, we keep the one whose digits the network is most confident about, the largest
-   sum of ``log p(top digit)``, plus two geometric terms: splitting two strokes that overlap
-   horizontally costs ``OVERLAP_COST`` times the overlap (as a fraction of the narrower
-   one's width), and joining strokes across an empty gap costs ``GAP_COST`` times the gap
-   (as a fraction of the height).  Dynamic programming finds that best cut exactly.
+   geometry is ambiguous, and the network takes part.  Every way of cutting the strokes
+   into runs gets a score, a weighted sum (``WEIGHTS``) of features of its digits
+   (``DIGIT_FEATURES``: the network's log-probability of the top digit, how much shorter
+   than the line, wider than it is tall, or lifted off the baseline the digit is) and of
+   the neighbours it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is
+   apart).  Strokes that overlap substantially or whose ink touches tend to be joined, a
+   run that does not stand on the baseline (a 4's open L, a 5's flag) is no digit alone,
+   and between these the network's confidence tips the balance.  Dynamic programming finds
+   the best-scoring cut exactly.  The weights were fitted on numbers written by half of
+   the UNIPEN writers (``bench/numbers.py --fit``); docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
 inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
 runs it has seen, so recognizing again after each new stroke reads only the new runs.
-The number of candidates grows linearly with the strokes, and ``MAX_CANDIDATES`` bounds it:
-beyond it, any clean cut is taken as a split and runs get shorter.
+The number of candidates grows linearly with the strokes; ``MAX_CANDIDATES`` and
+``MAX_POINTS_READ`` bound the work: beyond them, any clean cut is taken as a split and runs
+get shorter.
 
 What it cannot do: digits written on several lines (everything is one line); digits
 that touch within one stroke (a stroke is never split, so a joined "00" is one digit);
-a digit whose own strokes are further apart than ``SPLIT_GAP`` (it becomes two); and
-numbers written right to left.  Signs, decimal points and other characters are read as
-digits too.
+a digit whose own strokes are further apart than ``SPLIT_GAP`` (it becomes two); numbers
+written right to left or on a slope steep enough to lift whole digits off the baseline.
+Signs, decimal points and other characters are read as digits too.
 """
 
 from __future__ import annotations

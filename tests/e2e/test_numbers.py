@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pagetools import SEVEN, count, draw, pad_box, recognize
+from pagetools import SEVEN, count, draw, fit_wide, pad_box, recognize
 from playwright.sync_api import Page
 
 import hwd
@@ -40,16 +40,6 @@ def number_page(ready_page: Page) -> Page:
     ready_page.check("[data-testid=number-mode]")
     yield ready_page
     ready_page.uncheck("[data-testid=number-mode]")
-
-
-def fit_wide(strokes, width: float, height: float) -> list[list[tuple[float, float]]]:
-    """Scale strokes to 85 % of the pad's width or 60 % of its height, centred."""
-    xs = [p[0] for s in strokes for p in s]
-    ys = [p[1] for s in strokes for p in s]
-    scale = min(0.85 * width / (max(xs) - min(xs)), 0.6 * height / (max(ys) - min(ys)))
-    dx = (width - (max(xs) - min(xs)) * scale) / 2 - min(xs) * scale
-    dy = (height - (max(ys) - min(ys)) * scale) / 2 - min(ys) * scale
-    return [[(x * scale + dx, y * scale + dy) for x, y in s] for s in strokes]
 
 
 def shown(page: Page) -> tuple[str, list[tuple[int, tuple[int, ...]]]]:
