@@ -2,11 +2,12 @@
 
     HWD_DATA_DIR=../shared/data python bench/numbers_browser.py [--n 10]
 
-Builds the site, ticks Number and draws ``--n`` numbers per gap class (train/unipen_numbers.py,
-6 to 10 digits) with the mouse.  With live results off it presses Recognize, which reads
-every candidate digit ("cold"); then it draws the number again, one pixel to the right, with live results on,
-timing each stroke's recognition (from the pointerup event to the end of its handlers,
-Python included), and presses Recognize, which finds every candidate already read.
+Builds the site, ticks Number and draws ``--n`` numbers per gap class
+(train/unipen_numbers.py, 6 to 10 digits) with the mouse.  With live results off it
+presses Recognize, which reads every candidate digit ("cold"); then it draws the number
+again, one pixel to the right, with live results on, timing each stroke's recognition
+(from the pointerup event to the end of its handlers, Python included), and presses
+Recognize, which finds every candidate already read ("warm").
 """
 
 from __future__ import annotations
