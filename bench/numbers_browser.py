@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]  # see numbers.py
 sys.path.insert(0, str(ROOT / "tools"))
 
 from pagetools import (  # noqa: E402

@@ -2,7 +2,7 @@
 
 The rule's pieces are tested against hand-made drawings and a stand-in classifier; the whole
 reader against the shipped network on hand-drawn numbers and, with $HWD_DATA_DIR, on a fixed
-sample of numbers built from UNIPEN digits (bench/numbers.py prints the full figures).
+sample of numbers built from UNIPEN digits (bench/read_numbers.py prints the full figures).
 """
 
 from __future__ import annotations

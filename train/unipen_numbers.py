@@ -1,6 +1,6 @@
 """Numbers written by real people: UNIPEN digits of one writer, placed left to right.
 
-Shared by bench/numbers.py (the figures) and the tests (fixed samples); the digits come from
+Shared by bench/read_numbers.py (the figures) and the tests (fixed samples); the digits come from
 :mod:`train.unipen` (records with "label", "source", "writer" and "strokes").  A number has
 2 to 12 digits of one writer, at their natural size ratios (one writer, one device),
 bottoms on a common baseline, with small size (±5 %) and baseline (±5 % of the height)

@@ -20,7 +20,7 @@ added after the next digit).  Writing goes left to right on one line, so:
    run that does not stand on the baseline (a 4's open L, a 5's flag) is no digit alone,
    and between these the network's confidence tips the balance.  Dynamic programming finds
    the best-scoring cut exactly.  The weights were fitted on numbers written by half of
-   the UNIPEN writers (``bench/numbers.py --fit``); docs/numbers.md has the figures.
+   the UNIPEN writers (``bench/read_numbers.py --fit``); docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
 inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
@@ -50,7 +50,7 @@ from .preprocess import Pixels, Strokes, strokes_to_pixels
 
 SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separates digits
 # The score of a way to cut the strokes into digits is a weighted sum of these features;
-# the weights were fitted on half of the UNIPEN writers (bench/numbers.py --fit).
+# the weights were fitted on half of the UNIPEN writers (bench/read_numbers.py --fit).
 DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "short", "very short",  # how far it is below 0.6 and 0.35 of the height
                   "wide",  # how far it is wider than the height

@@ -1,7 +1,7 @@
 """Numbers written by real people: how well hwd.segment splits them into digits and reads them.
 
-    HWD_DATA_DIR=../shared/data python bench/numbers.py [--n 400] [--writers all|tune|check]
-    HWD_DATA_DIR=../shared/data python bench/numbers.py --grid --writers tune   # tuning
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py [--n 400] [--writers all|tune|check]
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 200
 
 Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them:
 natural size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n``
@@ -10,26 +10,22 @@ grouped right), digit accuracy (digits grouped right and read right), whole-numb
 and beside them what perfect segmentation gives (the number; each digit drawn alone, i.e.
 the single-digit accuracy of the same drawings), and the cost (digits rasterized and read
 per number, ms per number in CPython).  The segmentation's settings were tuned on the
-``tune`` half of the writers (``--grid``); ``check`` is the other half.
+``tune`` half of the writers (``--fit``); ``check`` is the other half.  (Not named
+numbers.py: the standard library's ``numbers``, which numpy imports, would be shadowed for
+every script in bench/.)
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
+import random
+import time
+from collections import defaultdict
 
-# This file is named like the standard library's ``numbers``, which numpy and others import:
-# keep its folder off the module path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import argparse  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-
-import hwd  # noqa: E402
-from hwd import models, segment  # noqa: E402
-from hwd.segment import Reader  # noqa: E402
-from train import unipen, unipen_numbers  # noqa: E402
+import hwd
+from hwd import models, segment
+from hwd.segment import Reader
+from train import unipen, unipen_numbers
 
 EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
 # Where the fit starts: weights set by hand before any fitting.
