@@ -236,6 +236,39 @@ networkSelect.addEventListener("change", () => {
   if (python) python.select(name);
 });
 
+// ---------------------------------------------------------------- your own network file
+
+const MAX_NETWORK_BYTES = 50_000_000;  // own_network.py explains the refusal
+let openNetworkFile = null;  // own_network.py's handler, once Python runs
+
+/** Hand a chosen or dropped file to Python (too big a file is not even read). */
+async function openFile(file) {
+  if (!file || !openNetworkFile) return;
+  const buffer = file.size <= MAX_NETWORK_BYTES ? await file.arrayBuffer() : null;
+  pending = recognized;  // show the new network's answer for the same drawing
+  if (!(await openNetworkFile(file.name, file.size, buffer))) pending = false;
+}
+
+$("open-network").addEventListener("change", (event) => {
+  openFile(event.target.files[0]);
+  event.target.value = "";  // the same file can be opened again
+});
+const hasFiles = (event) => [...event.dataTransfer.types].includes("Files");
+addEventListener("dragover", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  document.body.classList.add("dropping");
+});
+addEventListener("dragleave", (event) => {
+  if (!event.relatedTarget) document.body.classList.remove("dropping");
+});
+addEventListener("drop", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  document.body.classList.remove("dropping");
+  openFile(event.dataTransfer.files[0]);
+});
+
 // ---------------------------------------------------------------- loading status
 
 function setStatus(state, text) {
@@ -281,6 +314,10 @@ window.hwdPad = {
   },
   /** Whether the person chose to write a number (several digits). */
   numberMode: () => numberBox.checked,
+  /** main.py's handler for a network file: (name, size, ArrayBuffer | null) -> Promise<bool>. */
+  connectFiles(handler) {
+    openNetworkFile = handler;
+  },
   /** The current strokes, as given to recognize. */
   strokes: () => strokes,
   /** The name of the network chosen in the selector. */

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__, models
-from .art import ascii_art
+from .art import EVIDENCE_LEGEND, ascii_art, signed_art
 from .inputs import MAX_JSON_BYTES, InputError, one_line, parse_json
 from .npz import load
 from .segment import Digit, read_number, to_json
@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="784 comma-separated values, or a file: .png/.jpg/.json/.txt (- = stdin)")
     r.add_argument("--network", help="name (best, quick) or .npz path")
     r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.add_argument("--explain", nargs="?", type=int, const=-1, metavar="DIGIT",
+                   help="also show the evidence for the answer (or for DIGIT): which pixels "
+                        "pushed the network towards it and which against")
     r.set_defaults(run=_recognize)
 
     _add_serve(sub)
@@ -166,13 +169,19 @@ def _recognize(args: argparse.Namespace) -> int:
     if len(digits) > 1:  # a number; one digit is answered as always, from all the strokes
         return _print_number(digits, args.json)
     digit, probabilities = network.predict(pixels)
+    evidence = _explain(network, pixels, digit, args.explain)
     if args.json:
-        print(json.dumps({"digit": digit, "probabilities": probabilities}))
+        print(json.dumps({"digit": digit, "probabilities": probabilities,
+                          **({"evidence": evidence} if evidence else {})}))
         return 0
     print(ascii_art(pixels))
     print(f"digit: {digit}")
     for d, p in enumerate(probabilities):
         print(f"  {d}: {p:7.2%} {'#' * round(p * 40)}")
+    if evidence:
+        print(signed_art(evidence["values"], network.prepare(pixels),
+                         f"evidence for {evidence['digit']} (gradient x input of its logit):"))
+        print(EVIDENCE_LEGEND)
     return 0
 
 
@@ -186,6 +195,18 @@ def _print_number(digits: list[Digit], as_json: bool) -> int:
         print(f"  {d.digit} ({d.probabilities[d.digit]:.1%}), strokes "
               + ",".join(map(str, d.strokes)))
     return 0
+
+def _explain(network, pixels: list[float], digit: int, asked: int | None) -> dict | None:
+    """The evidence for ``asked`` (-1: the recognized digit), or None if not asked."""
+    if asked is None:
+        return None
+    if not -1 <= asked <= 9:
+        raise InputError(f"--explain takes a digit 0-9, not {asked}")
+    from . import explain
+
+    target = digit if asked == -1 else asked
+    values = explain.evidence(network, explain.trace(network, pixels), target)
+    return {"digit": target, "values": values}
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
