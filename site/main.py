@@ -9,6 +9,9 @@ in the REST wire format, one line of 784 comma-separated values, ready to paste
 into ``/recognize?imgdata=`` or ``hwd recognize``.  Recognitions after each stroke
 (*live*) only update the display.
 
+In number mode (number_mode.py) the strokes are read as several digits with
+``hwd.segment`` and a number is shown with one entry per digit.
+
 Networks are fetched lazily, one per selection (pad.js starts the first download
 while Python boots), and kept once parsed.  A network file the person opens or drops
 joins them (own_network.py, fetched then).  The "Inside the network" panel (inside.py) is
@@ -22,6 +25,7 @@ import io
 import sys
 import zipfile
 
+from number_mode import NumberMode
 from pyscript import document, fetch, when, window
 from pyscript.ffi import create_proxy, to_js
 
@@ -56,6 +60,7 @@ class Page:
         self.networks: dict[str, hwd.Network] = {}
         self.network: hwd.Network | None = None
         self.count = 0
+        self.numbers = NumberMode(self)
         self.last_pixels: list[float] | None = None  # the input of the last recognition
         self.inside = None  # the "Inside the network" panel, once opened (inside.Panel)
 
@@ -90,8 +95,9 @@ class Page:
         """Recognize the strokes (a JS array) and show the digit, probabilities and input."""
         if self.network is None:
             return
+        strokes = strokes.to_py()
         try:
-            pixels = hwd.strokes_to_pixels(strokes.to_py())
+            pixels = hwd.strokes_to_pixels(strokes)
         except hwd.EmptyDrawing:
             if final:
                 self.clear()
@@ -100,19 +106,25 @@ class Page:
         except InputError as e:  # a scribble over the drawing-work limits (docs/limits.md)
             self.message.textContent = f"{one_line(e)}."
             return
-        predict = self.network.predict if self.inside is None else self.inside.predict
-        digit, probabilities = predict(pixels)
+        digits = self.numbers.read(strokes, self.network) if pad.numberMode() else []
         self.message.textContent = ""
-        self.prediction.textContent = str(digit)
-        self.show_bars(probabilities)
-        self.show_input(pixels)
-        self.last_pixels = pixels
-        if self.inside is not None:
-            self.inside.update(self.network, pixels)
+        if len(digits) > 1:  # a number (number_mode.py); one digit is shown as always
+            self.numbers.show(digits)
+        else:
+            predict = self.network.predict if self.inside is None else self.inside.predict
+            digit, probabilities = predict(pixels)
+            self.prediction.textContent = str(digit)
+            self.show_bars(probabilities)
+            self.show_input(pixels)
+            self.numbers.show_one(strokes, pixels, probabilities)
+            self.last_pixels = pixels
+            if self.inside is not None:
+                self.inside.update(self.network, pixels)
         if final:
             self.count += 1
             self.prediction.dataset.count = str(self.count)
-            window.console.log(hwd.format_wire(pixels))
+            for each in [d.pixels for d in digits] if len(digits) > 1 else [pixels]:
+                window.console.log(hwd.format_wire(each))
 
     def show_bars(self, probabilities: list[float]) -> None:
         """Set each bar's data-p, its length (CSS variable --p) and its percentage."""
@@ -141,6 +153,7 @@ class Page:
             style.setProperty("--p", "0")
             text.textContent = ""
         self.preview.clearRect(0, 0, SIZE, SIZE)
+        self.numbers.hide()
         self.last_pixels = None
         if self.inside is not None:
             self.inside.clear()
