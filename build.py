@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -39,6 +40,9 @@ PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 # parser for pyscript.toml and the error plugin (imported even when disabled, to silence it).
 PYSCRIPT_LAZY_CHUNKS = ("toml-", "error-")
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
+# Page modules loaded only when the person opens what they show: each ships as NAME.zip with
+# the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.toml.
+LAZY_PAGE_MODULES = ("inside", "own_network")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 
@@ -93,9 +97,12 @@ def write_site(dest: Path, models: Path) -> None:
     index = dest / "index.html"
     index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
     # The page's own modules beside main.py (site/*.py), importable by main.py.
-    pages = sorted(p.name for p in SITE.glob("*.py") if p.name != "main.py")
+    pages = sorted(p.name for p in SITE.glob("*.py")
+                   if p.name != "main.py" and p.stem not in LAZY_PAGE_MODULES)
     for name in pages:
         shutil.copy2(SITE / name, dest / name)
+    for name in LAZY_PAGE_MODULES:
+        write_lazy_module(dest, name, modules)
     files = "".join(f'"./hwd/{m}" = "./hwd/{m}"\n' for m in modules)
     files += "".join(f'"./{m}" = "./{m}"\n' for m in pages)
     config = (SITE / "pyscript.toml").read_text() + "\n[files]\n" + files
@@ -155,9 +162,26 @@ def copy_without_source_map(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def copy_package(dest: Path) -> list[str]:
-    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
-    needed, todo = set(), ["__init__"]
+def write_lazy_module(dest: Path, name: str, loaded: list[str]) -> None:
+    """``NAME.zip``: site/NAME.py and the hwd modules it needs beyond those loaded at start,
+    which main.py fetches and unpacks when the person first opens what NAME shows."""
+    source = (SITE / f"{name}.py").read_text()
+    roots = set()  # from hwd import explain / from hwd.explain import ...
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "hwd":
+            roots |= {alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hwd."):
+            roots.add(node.module.split(".")[1])
+    extra = [m for m in sorted(f"{r}.py" for r in package_modules(roots)) if m not in loaded]
+    with zipfile.ZipFile(dest / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{name}.py", source)
+        for module in extra:
+            z.writestr(f"hwd/{module}", (PACKAGE / module).read_text())
+
+
+def package_modules(roots: Iterable[str]) -> set[str]:
+    """The modules of hwd that importing ``roots`` loads (following relative imports)."""
+    needed, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name in needed:
@@ -170,6 +194,12 @@ def copy_package(dest: Path) -> list[str]:
                     todo.append(node.module.split(".")[0])
                 else:  # from . import a, b
                     todo += [alias.name for alias in node.names]
+    return needed
+
+
+def copy_package(dest: Path) -> list[str]:
+    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
+    needed = package_modules(["__init__"])
     dest.mkdir()
     modules = sorted(f"{name}.py" for name in needed)
     for module in modules:

@@ -5,6 +5,7 @@ Endpoints (see docs/server.md)::
     GET  /recognize?imgdata=v0,...,v783   -> "7" as text/plain, like the ancestor's Flask app
     POST /recognize  {"imgdata": [...]} or {"strokes": [[[x, y], ...], ...]}
                                           -> {"digit": 7, "probabilities": [10 floats]}
+                                             (several digits: also "number", "digits")
     GET  /healthz                         -> {"status": "ok", "network": ..., "layers": [...]}
     GET  /<file>                          -> the built site, with ``--site DIR``
 
@@ -50,6 +51,7 @@ from .connections import READING, Link, Links, Lobby
 from .network import Network
 from .npz import NetworkFileError, load
 from .preprocess import strokes_to_pixels
+from .segment import read_number, to_json
 from .turns import Turns
 from .wire import WireFormatError, from_wire, parse_wire
 
@@ -198,7 +200,12 @@ class App:
         else:
             pixels = strokes_pixels(request["strokes"])
         digit, probabilities = self.recognize(pixels)
-        return json_response(200, {"digit": digit, "probabilities": probabilities}, CORS)
+        answer = {"digit": digit, "probabilities": probabilities}
+        if given == ["strokes"]:  # several digits: the number too (docs/numbers.md)
+            digits = read_number(request["strokes"], self.network.feedforward)
+            if len(digits) > 1:
+                answer.update(to_json(digits))
+        return json_response(200, answer, CORS)
 
     def recognize(self, pixels: list[float]) -> tuple[int, list[float]]:
         """The network's answer, logged as ASCII art of the input (unless quiet)."""
