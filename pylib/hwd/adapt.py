@@ -1,0 +1,264 @@
+"""Teach a network someone's handwriting: the smallest change to its last layer that reads
+their examples as they meant them, while MNIST digits keep their scores.
+
+The hidden layers stay as trained; only the last layer ``z = W h + b`` (the ten scores,
+before softmax) changes.  Write ``x = (h, 1) / s`` for a drawing's last-hidden-layer
+activations with a 1 for the bias, scaled by ``s`` (the anchors' root-mean-square norm,
+so the settings mean the same for every network).  For each taught example ``j`` we
+want its scores to move by a target ``t_j``: up for the digit meant, down for its
+strongest rival, until the digit meant leads by ``MARGIN`` (zero when it already does).
+For each anchor (an MNIST training digit, :mod:`hwd.anchors`) the target is zero.  The
+change of ``[W | b]`` that meets the targets with the least squared size (ridge) is
+
+    ΔW = Σ_j a_j x_j^T,    A = (K + λI)^-1 T,    K_ij = x_i · x_j,
+
+a combination of the drawings' own activations: a drawing that resembles taught
+example ``j`` (large ``x · x_j``) moves the way example ``j`` was told to.  The targets
+are recomputed from the adapted scores ``ROUNDS`` times (a correction can create a new
+rival).  One Cholesky factorization, a few triangular solves, no iterations to tune,
+and the same examples always give the same network.  docs/adapt.md says why this and
+how the settings were chosen.
+
+The work is a generator (:meth:`Adapter.steps`) that yields after each small piece, so
+the page can hand control back to the browser between pieces; :func:`adapt` runs it to
+the end.  Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
+
+from . import anchors
+from .network import ACTIVATIONS, Network
+from .packed import PackedMatrix
+from .preprocess import EmptyDrawing, strokes_to_pixels
+
+MARGIN = 15.0  # how far the digit meant must lead its rival, in scores (logits)
+RIDGE = 0.01  # λ: the price of changing the weights, relative to fitting the targets
+ROUNDS = 3  # times the targets are recomputed from the adapted scores
+N_PIXELS = 784
+INT16_BITS = 15  # PackedMatrix of int16 weights: |q| < 2**15
+FLOAT_BITS = 24  # PackedMatrix.from_rows's default for float weights
+
+Vector = list[float]
+
+
+def _sumprod(a: Sequence[float], b: Sequence[float]) -> float:
+    """a · b (math.sumprod exists from Python 3.12; Pyodide has it)."""
+    return sum(map(operator.mul, a, b))
+
+
+dot = getattr(math, "sumprod", _sumprod)
+
+
+class ExampleError(ValueError):
+    """An example that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A drawing as the network sees it (784 pixels, 0..1) and the digit the person meant."""
+
+    label: int
+    pixels: tuple[float, ...]
+
+
+def example_from_json(data: object) -> Example:
+    """An Example from ``{"label": d, "strokes": [...]}`` or ``{"label": d, "pixels": [784]}``."""
+    if not isinstance(data, dict):
+        raise ExampleError('an example must be a JSON object {"label": d, "strokes": [...]}')
+    label = data.get("label")
+    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9:
+        raise ExampleError(f'"label" must be a digit 0-9, got {json.dumps(label)[:40]}')
+    if "pixels" in data:
+        pixels = data["pixels"]
+        if not isinstance(pixels, list) or len(pixels) != N_PIXELS:
+            raise ExampleError(f'"pixels" must be a list of {N_PIXELS} numbers')
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+                   for v in pixels):
+            raise ExampleError('"pixels" must be numbers from 0 (background) to 1 (ink)')
+        return Example(label, tuple(float(v) for v in pixels))
+    strokes = data.get("strokes")
+    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
+        raise ExampleError('needs "strokes": [[[x, y], ...], ...] or "pixels": [784 numbers]')
+    try:
+        return Example(label, tuple(strokes_to_pixels(strokes)))
+    except EmptyDrawing:
+        raise ExampleError("the drawing is empty") from None
+    except (TypeError, IndexError, ValueError) as e:
+        raise ExampleError(f"strokes must be lists of [x, y] points ({e})") from None
+
+
+def read_examples(lines: Iterable[str], name: str = "examples") -> list[Example]:
+    """Examples from JSON Lines (blank lines skipped); a bad line raises ExampleError naming it."""
+    examples = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            examples.append(example_from_json(json.loads(line)))
+        except json.JSONDecodeError as e:
+            raise ExampleError(f"{name}, line {number}: not JSON ({e.msg})") from None
+        except ExampleError as e:
+            raise ExampleError(f"{name}, line {number}: {e}") from None
+    if not examples:
+        raise ExampleError(f"{name}: no examples")
+    return examples
+
+
+def last_hidden(network: Network, pixels: Sequence[float]) -> Vector:
+    """The activations that feed the last layer (the input itself for a one-layer network)."""
+    a = network.prepare(pixels)
+    for w, b, f in zip(network.weights[:-1], network.biases[:-1], network.activations[:-1],
+                       strict=True):
+        a = ACTIVATIONS[f]([z + bj for z, bj in zip(w.dot(a), b, strict=True)])
+    return list(a)
+
+
+class Adapter:
+    """Adapts one base network; remembers the activations of every drawing it has seen, so
+    that teaching one more example costs one forward pass, not one per example."""
+
+    def __init__(self, network: Network, base: str = "", margin: float = MARGIN,
+                 ridge: float = RIDGE) -> None:
+        """``base``: how to name the base network in the adapted one's meta."""
+        self.network, self.base = network, base
+        self.margin, self.ridge = margin, ridge
+        self._hidden: dict[tuple[float, ...], Vector] = {}
+        self._anchors: list[Vector] = []
+        self._scale = 1.0
+
+    def hidden(self, pixels: tuple[float, ...]) -> Vector:
+        """(h, 1): a drawing's last-hidden-layer activations and the bias's input (cached)."""
+        if pixels not in self._hidden:
+            self._hidden[pixels] = [*last_hidden(self.network, pixels), 1.0]
+        return self._hidden[pixels]
+
+    def _anchor_steps(self) -> Generator[None, None, None]:
+        """The anchors' features and the scale s, once per network."""
+        if self._anchors:
+            return
+        hidden = []
+        for _, pixels in anchors.digits():
+            hidden.append([*last_hidden(self.network, pixels), 1.0])
+            yield
+        self._scale = math.sqrt(sum(dot(x, x) for x in hidden) / len(hidden)) or 1.0
+        self._anchors = [[v / self._scale for v in x] for x in hidden]
+
+    def adapt(self, examples: Sequence[Example]) -> Network:
+        """The adapted network (all steps at once)."""
+        return finish(self.steps(examples))
+
+    def steps(self, examples: Sequence[Example]) -> Generator[None, None, Network]:
+        """Adapt to ``examples``, yielding after each small piece of work; returns the network."""
+        if not examples:
+            return self.network
+        yield from self._anchor_steps()
+        xs = []  # x = (h, 1) / s for each example, then each anchor
+        for example in examples:
+            xs.append([v / self._scale for v in self.hidden(example.pixels)])
+            yield
+        xs += self._anchors
+        n, size = len(examples), len(xs)
+        gram = []  # K + λI, row by row
+        for i, xi in enumerate(xs):  # symmetric: the part left of the diagonal is known
+            gram.append([gram[j][i] for j in range(i)] +
+                        [dot(xi, xs[j]) + (self.ridge if i == j else 0.0) for j in range(i, size)])
+            yield
+        factor = yield from _cholesky_steps(gram)
+        w_rows = self.network.weights[-1].rows()
+        bias = self.network.biases[-1]
+        scale = self._scale
+        # Scores before the change: W h + b = [W | b] · x * s.
+        base_scores = [[(dot(w, x[:-1]) + bj * x[-1]) * scale for w, bj in zip(w_rows, bias,
+                                                                                  strict=True)]
+                       for x in xs[:n]]
+        targets = [[0.0] * size for _ in range(10)]  # per digit: one target per drawing
+        coefficients = [[0.0] * size for _ in range(10)]
+        for _ in range(ROUNDS):
+            for j, example in enumerate(examples):
+                scores = [s + dot(gram[j], coefficients[c]) - self.ridge * coefficients[c][j]
+                          for c, s in enumerate(base_scores[j])]
+                meant = example.label
+                rival = max((c for c in range(10) if c != meant), key=scores.__getitem__)
+                need = max(0.0, self.margin - (scores[meant] - scores[rival]))
+                targets[meant][j] += need / 2
+                targets[rival][j] -= need / 2
+            coefficients = [factor.solve(t) for t in targets]
+            yield
+        # The change of s·[W | b] is A^T X: its column k is Σ_j a_jc x_jk.
+        columns = list(zip(*xs, strict=True))
+        rows = []
+        for c in range(10):
+            delta = [dot(coefficients[c], column) / scale for column in columns]
+            rows.append([w + d for w, d in zip(w_rows[c], delta[:-1], strict=True)] +
+                        [bias[c] + delta[-1]])
+            yield
+        # Packed as the base was: int16 stays int16 (a small file), float stays float.
+        bits = INT16_BITS if self.network.weights[-1].offset == 1 << INT16_BITS else FLOAT_BITS
+        weights = [*self.network.weights[:-1], PackedMatrix.from_rows([r[:-1] for r in rows], bits)]
+        biases = [*self.network.biases[:-1], [r[-1] for r in rows]]
+        return Network(weights, biases, self.network.activations, self._meta(examples))
+
+    def _meta(self, examples: Sequence[Example]) -> dict:
+        """The base network's meta, saying it was adapted, to what and how."""
+        meta = dict(self.network.meta)
+        accuracy = meta.pop("test_accuracy", None)
+        meta["adapted"] = {
+            "base": self.base or "unknown", "examples": len(examples),
+            "per_digit": [sum(e.label == d for e in examples) for d in range(10)],
+            "method": "hwd.adapt: least change of the last layer (ridge) meeting score targets",
+            "margin": self.margin, "ridge": self.ridge, "rounds": ROUNDS, "anchors": len(anchors.LABELS),
+            "base_test_accuracy": accuracy}
+        return meta
+
+
+def finish(steps: Generator[None, None, Network]) -> Network:
+    """Run a generator of :meth:`Adapter.steps` to the end and return its network."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def adapt(network: Network, examples: Sequence[Example], base: str = "") -> Network:
+    """``network`` adapted to ``examples`` (see the module docstring)."""
+    return Adapter(network, base).adapt(examples)
+
+
+def _cholesky_steps(a: list[list[float]]) -> Generator[None, None, Cholesky]:
+    """The factorization of a symmetric positive definite matrix, row by row."""
+    lower: list[Vector] = []
+    for i, row in enumerate(a):
+        li = [0.0] * (i + 1)
+        for j in range(i):
+            li[j] = (row[j] - dot(li[:j], lower[j][:j])) / lower[j][j]
+        li[i] = math.sqrt(row[i] - dot(li[:i], li[:i]))
+        lower.append(li)
+        yield
+    return Cholesky(lower)
+
+
+class Cholesky:
+    """L with L L^T = K + λI, and its columns below the diagonal for the backward pass."""
+
+    def __init__(self, lower: list[Vector]) -> None:
+        self.lower = lower
+        n = len(lower)
+        self.below = [[lower[k][i] for k in range(i + 1, n)] for i in range(n)]
+
+    def solve(self, t: Vector) -> Vector:
+        """a with L L^T a = t: forward, then backward substitution."""
+        lower, n = self.lower, len(self.lower)
+        y: Vector = []
+        for i in range(n):
+            y.append((t[i] - dot(lower[i][:i], y)) / lower[i][i])
+        a = [0.0] * n
+        for i in range(n - 1, -1, -1):
+            a[i] = (y[i] - dot(self.below[i], a[i + 1:])) / lower[i][i]
+        return a
