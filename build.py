@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -86,14 +87,14 @@ def write_site(dest: Path, models: Path) -> None:
     """Write every file of the site into the empty folder ``dest``."""
     copy_pyodide(dest / "pyodide")
     copy_pyscript(dest / "pyscript")
-    modules = copy_package(dest / "hwd")
+    # The page's own modules beside main.py (site/*.py), importable by main.py.
+    pages = sorted(p.name for p in SITE.glob("*.py") if p.name != "main.py")
+    modules = copy_package(dest / "hwd", pages)
     networks = copy_networks(dest / "networks", models)
     for name in SITE_FILES:
         shutil.copy2(SITE / name, dest / name)
     index = dest / "index.html"
     index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
-    # The page's own modules beside main.py (site/*.py), importable by main.py.
-    pages = sorted(p.name for p in SITE.glob("*.py") if p.name != "main.py")
     for name in pages:
         shutil.copy2(SITE / name, dest / name)
     files = "".join(f'"./hwd/{m}" = "./hwd/{m}"\n' for m in modules)
@@ -155,9 +156,14 @@ def copy_without_source_map(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def copy_package(dest: Path) -> list[str]:
-    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
+def copy_package(dest: Path, pages: Sequence[str] = ()) -> list[str]:
+    """The modules of hwd that ``import hwd`` loads, and those the page modules ``pages``
+    import by name (``from hwd import adapt``), following relative imports; their names."""
     needed, todo = set(), ["__init__"]
+    for page in pages:
+        for node in ast.walk(ast.parse((SITE / page).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "hwd":
+                todo += [a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()]
     while todo:
         name = todo.pop()
         if name in needed:
@@ -168,8 +174,8 @@ def copy_package(dest: Path) -> list[str]:
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 if node.module:
                     todo.append(node.module.split(".")[0])
-                else:  # from . import a, b
-                    todo += [alias.name for alias in node.names]
+                else:  # from . import a, b (modules; a name like __version__ is not one)
+                    todo += [a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()]
     dest.mkdir()
     modules = sorted(f"{name}.py" for name in needed)
     for module in modules:

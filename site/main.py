@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
+from teach import Teacher
 
 import hwd
 
@@ -69,7 +70,7 @@ class Page:
             return
         if name != pad.network():  # the person chose another one meanwhile
             return
-        self.network = self.networks[name]
+        self.network = teacher.select(name, self.networks[name])  # adapted once it is ready
         accuracy = self.network.meta.get("test_accuracy")
         about = f" ({accuracy:.2%} right on MNIST's test set)" if accuracy else ""
         self.status.dataset.network = name
@@ -92,10 +93,16 @@ class Page:
         self.prediction.textContent = str(digit)
         self.show_bars(probabilities)
         self.show_input(pixels)
+        teacher.offer(digit)
         if final:
             self.count += 1
             self.prediction.dataset.count = str(self.count)
             window.console.log(hwd.format_wire(pixels))
+
+    def rerecognize(self) -> None:
+        """Show again the answer for the drawing on the pad (the network changed)."""
+        if self.prediction.textContent:
+            self.recognize(pad.strokes(), False)
 
     def show_bars(self, probabilities: list[float]) -> None:
         """Set each bar's data-p, its length (CSS variable --p) and its percentage."""
@@ -124,8 +131,10 @@ class Page:
             style.setProperty("--p", "0")
             text.textContent = ""
         self.preview.clearRect(0, 0, SIZE, SIZE)
+        teacher.hide()
 
 
 page = Page()
+teacher = Teacher(page)
 pad.connect(create_proxy(page.recognize), create_proxy(page.clear), create_proxy(page.select))
 await page.select(pad.network())  # noqa: F704 (PyScript runs this module with top-level await)

@@ -11,6 +11,7 @@
 // classifies them with the hwd package and updates the result on the page.
 
 const STORAGE_KEY = "hwd.network";
+const EXAMPLES_KEY = "hwd.examples";  // the drawings taught to the network (teach.py)
 const $ = (id) => document.getElementById(id);
 
 const canvas = $("pad");
@@ -257,6 +258,31 @@ window.hwdPad = {
   network: () => networkSelect.value,
   /** The .npz bytes of a network, as an ArrayBuffer. */
   networkBytes: fetchNetwork,
+  /** The taught examples as JSON text ("[]" if none): kept in this browser only. */
+  examples() {
+    try {
+      return localStorage.getItem(EXAMPLES_KEY) || "[]";
+    } catch {
+      return "[]";  // storage disabled: nothing was kept
+    }
+  },
+  /** Keep the taught examples (JSON text); false if the browser refuses (full or disabled). */
+  saveExamples(text) {
+    try {
+      if (text === "[]") localStorage.removeItem(EXAMPLES_KEY);
+      else localStorage.setItem(EXAMPLES_KEY, text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  /** Offer bytes (a Uint8Array) to the person as a file download. */
+  download(bytes, name) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const link = Object.assign(document.createElement("a"), { href: url, download: name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  },
   /** Called by main.py whenever it becomes ready: run a Recognize that was waiting. */
   ready() {
     if (pending) recognize();

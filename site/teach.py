@@ -1,0 +1,178 @@
+"""Teach it your handwriting: the page's side of :mod:`hwd.adapt`.
+
+After a recognition the page offers a row of ten digits ("I meant"); choosing one stores the
+drawing with that label (pad.js keeps the examples in localStorage: nothing leaves the
+browser) and adapts the selected network to every stored example, with ``hwd.adapt``, in
+Python, in the page.  The work runs in slices of about ``SLICE`` seconds with a yield to the
+browser between them, so drawing never stalls (PyScript's workers would need cross-origin
+isolation headers that GitHub Pages cannot send).  Then the adapted network recognizes,
+the drawing on the pad is recognized again, and the person can forget the examples or
+download the adapted network as an ``.npz``.
+
+Adapting is deterministic: after a reload the stored examples give the same network again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Generator
+
+from pyscript import document, window
+from pyscript.ffi import create_proxy, to_js
+
+import hwd
+from hwd import adapt, npzwrite
+
+SLICE = 0.02  # seconds of adapting between two yields to the browser
+pad = window.hwdPad
+
+
+class Teacher:
+    """The stored examples, the adapted network of the selected one, and their controls."""
+
+    def __init__(self, page) -> None:
+        """``page``: main.py's Page (its ``network`` is what recognizes; ``rerecognize()``)."""
+        self.page = page
+        self.examples: list[dict] = self._stored()
+        self.pixels: dict[str, adapt.Example] = {}  # an example's JSON -> its network input
+        self.adapters: dict[str, adapt.Adapter] = {}  # one per base network
+        self.name, self.base, self.adapted = "", None, None
+        self.task: asyncio.Future | None = None
+        self.run = 0  # increases with every adaptation started: older ones stop
+        self.offer_row = document.getElementById("teach")
+        self.meant = [document.querySelector(f'#meant [data-digit="{d}"]') for d in range(10)]
+        self.taught = document.getElementById("taught")
+        self.taught_text = document.getElementById("taught-text")
+        for digit, button in enumerate(self.meant):
+            button.addEventListener("click", create_proxy(
+                lambda _e, d=digit: self._start_teaching(d)))
+        document.getElementById("forget").addEventListener(
+            "click", create_proxy(lambda _e: self.forget()))
+        document.getElementById("download-network").addEventListener(
+            "click", create_proxy(lambda _e: self.download()))
+        self._show_count()
+
+    @staticmethod
+    def _stored() -> list[dict]:
+        try:
+            examples = json.loads(pad.examples())
+        except ValueError:
+            return []
+        return [e for e in examples if isinstance(e, dict)] if isinstance(examples, list) else []
+
+    # ------------------------------------------------------------ what main.py calls
+
+    def select(self, name: str, network: hwd.Network) -> hwd.Network:
+        """A network was selected: recognize with it now, and adapt it if there are examples."""
+        self.name, self.base, self.adapted = name, network, None
+        if self.examples:
+            self._set_state("learning")  # at once: a reader of the page must not see "ready"
+            self.task = asyncio.ensure_future(self.readapt())
+        return network
+
+    def offer(self, digit: int) -> None:
+        """After a recognition: show the "I meant" row, the recognized digit marked."""
+        for d, button in enumerate(self.meant):
+            button.setAttribute("aria-pressed", "true" if d == digit else "false")
+        self.offer_row.hidden = False
+
+    def hide(self) -> None:
+        """The pad was cleared: nothing to teach."""
+        self.offer_row.hidden = True
+
+    # ------------------------------------------------------------ the person's actions
+
+    def _start_teaching(self, label: int) -> None:
+        self.task = asyncio.ensure_future(self.teach(label))  # a reference keeps it running
+
+    async def teach(self, label: int) -> None:
+        """Store the drawing on the pad as an example of ``label`` and adapt to all of them."""
+        strokes = pad.strokes().to_py()
+        if not strokes or self.base is None:
+            return
+        strokes = [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in strokes]
+        self.examples.append({"label": label, "strokes": strokes})
+        self._save()
+        await self.readapt()
+
+    def forget(self) -> None:
+        """Drop every example and go back to the selected network as shipped."""
+        self.run += 1
+        self.examples, self.adapted = [], None
+        self._save()
+        self._set_state("idle")
+        if self.base is not None:
+            self.page.network = self.base
+            self.page.rerecognize()
+
+    def download(self) -> None:
+        """Save the adapted network as an .npz that hwd and this page read like any other."""
+        if self.adapted is not None:
+            data = npzwrite.network_bytes(self.adapted)
+            pad.download(to_js(data), f"{self.name}-my-handwriting.npz")
+
+    # ------------------------------------------------------------ adapting
+
+    async def readapt(self) -> None:
+        """Adapt the selected network to every example, yielding to the browser between slices."""
+        self.run += 1
+        run, base, name = self.run, self.base, self.name
+        self._set_state("learning")
+        steps = self._steps(base, name)
+        deadline = time.perf_counter() + SLICE
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                adapted = stop.value
+                break
+            if time.perf_counter() > deadline:
+                await asyncio.sleep(0)
+                if run != self.run:  # another example, a forget or another network meanwhile
+                    return
+                deadline = time.perf_counter() + SLICE
+        if run != self.run:
+            return
+        self.adapted = adapted
+        self.page.network = adapted
+        self._set_state("ready")
+        self.page.rerecognize()
+
+    def _steps(self, base: hwd.Network, name: str) -> Generator[None, None, hwd.Network]:
+        """The examples' network inputs (once each), then hwd.adapt's steps."""
+        examples = []
+        for example in self.examples:
+            key = json.dumps(example)
+            if key not in self.pixels:
+                try:
+                    self.pixels[key] = adapt.example_from_json(example)
+                except adapt.ExampleError:  # storage edited by hand: skip what cannot be read
+                    continue
+                yield
+            examples.append(self.pixels[key])
+        adapter = self.adapters.get(name)
+        if adapter is None or adapter.network is not base:
+            adapter = self.adapters[name] = adapt.Adapter(base, name)
+        return (yield from adapter.steps(examples))
+
+    # ------------------------------------------------------------ the page
+
+    def _save(self) -> None:
+        pad.saveExamples(json.dumps(self.examples))
+        self._show_count()
+
+    def _set_state(self, state: str) -> None:
+        self.taught.dataset.state = state
+        self._show_count()
+
+    def _show_count(self) -> None:
+        n = len(self.examples)
+        self.taught.hidden = n == 0
+        self.taught.dataset.count = str(n)
+        drawings = "drawing" if n == 1 else "drawings"
+        if self.taught.dataset.state == "learning":
+            self.taught_text.textContent = f"Learning from {n} of your {drawings}…"
+        else:
+            self.taught_text.textContent = f"Learned from {n} of your {drawings}."
