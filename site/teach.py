@@ -25,7 +25,7 @@ from pyscript.ffi import create_proxy, to_js
 import hwd
 from hwd import adapt, npzwrite
 
-SLICE = 0.02  # seconds of adapting between two yields to the browser
+SLICE = 0.04  # seconds of adapting between two yields to the browser
 pad = window.hwdPad
 
 
@@ -121,20 +121,28 @@ class Teacher:
         run, base, name = self.run, self.base, self.name
         self._set_state("learning")
         steps = self._steps(base, name)
-        deadline = time.perf_counter() + SLICE
+        start = slice_start = time.perf_counter()
+        working, pauses = 0.0, 0
         while True:
             try:
                 next(steps)
             except StopIteration as stop:
                 adapted = stop.value
                 break
-            if time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if now - slice_start > SLICE:
+                working += now - slice_start
+                pauses += 1
                 await asyncio.sleep(0)
                 if run != self.run:  # another example, a forget or another network meanwhile
                     return
-                deadline = time.perf_counter() + SLICE
+                slice_start = time.perf_counter()
         if run != self.run:
             return
+        end = time.perf_counter()
+        window.console.log(f"HWD: adapted “{name}” to {len(self.examples)} examples in "
+                           f"{(end - start) * 1e3:.0f} ms ({(working + end - slice_start) * 1e3:.0f}"
+                           f" ms computing, {pauses} yields to the browser)")
         self.adapted = adapted
         self.page.network = adapted
         self._set_state("ready")

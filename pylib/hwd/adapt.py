@@ -174,9 +174,11 @@ class Adapter:
         bias = self.network.biases[-1]
         scale = self._scale
         # Scores before the change: W h + b = [W | b] · x * s.
-        base_scores = [[(dot(w, x[:-1]) + bj * x[-1]) * scale for w, bj in zip(w_rows, bias,
-                                                                                  strict=True)]
-                       for x in xs[:n]]
+        base_scores = []
+        for x in xs[:n]:
+            base_scores.append([(dot(w, x[:-1]) + bj * x[-1]) * scale
+                                for w, bj in zip(w_rows, bias, strict=True)])
+            yield
         targets = [[0.0] * size for _ in range(10)]  # per digit: one target per drawing
         coefficients = [[0.0] * size for _ in range(10)]
         for _ in range(ROUNDS):
@@ -188,8 +190,10 @@ class Adapter:
                 need = max(0.0, self.margin - (scores[meant] - scores[rival]))
                 targets[meant][j] += need / 2
                 targets[rival][j] -= need / 2
-            coefficients = [factor.solve(t) for t in targets]
-            yield
+            coefficients = []
+            for t in targets:
+                coefficients.append(factor.solve(t))
+                yield
         # The change of s·[W | b] is A^T X: its column k is Σ_j a_jc x_jk.
         columns = list(zip(*xs, strict=True))
         rows = []
