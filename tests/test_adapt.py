@@ -126,6 +126,11 @@ def test_matches_a_numpy_reference_on_a_float_network(tmp_path) -> None:
     scale = np.sqrt((x[len(examples):] ** 2).sum(1).mean())
     x /= scale
     k = x @ x.T
+    anchor_scores = hidden(anchor_pixels) @ w0.T + b0
+    labels = np.array(anchors.LABELS)
+    own = anchor_scores[np.arange(len(labels)), labels]
+    anchor_scores[np.arange(len(labels)), labels] = -np.inf
+    margin = adapt.MARGIN * max(np.median(own - anchor_scores.max(1)), 1.0)
     targets = np.zeros((len(x), 10))
     coefficients = np.zeros_like(targets)
     for _ in range(adapt.ROUNDS):
@@ -134,7 +139,7 @@ def test_matches_a_numpy_reference_on_a_float_network(tmp_path) -> None:
             others = scores[j].copy()
             others[e.label] = -np.inf
             rival = others.argmax()
-            need = max(0.0, adapt.MARGIN - (scores[j, e.label] - scores[j, rival]))
+            need = max(0.0, margin - (scores[j, e.label] - scores[j, rival]))
             targets[j, e.label] += need / 2
             targets[j, rival] -= need / 2
         coefficients = np.linalg.solve(k + adapt.RIDGE * np.eye(len(x)), targets)

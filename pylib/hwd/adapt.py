@@ -6,7 +6,9 @@ before softmax) changes.  Write ``x = (h, 1) / s`` for a drawing's last-hidden-l
 activations with a 1 for the bias, scaled by ``s`` (the anchors' root-mean-square norm,
 so the settings mean the same for every network).  For each taught example ``j`` we
 want its scores to move by a target ``t_j``: up for the digit meant, down for its
-strongest rival, until the digit meant leads by ``MARGIN`` (zero when it already does).
+strongest rival, until the digit meant leads by as much as the network's own digit leads
+on a typical MNIST digit (``MARGIN`` times the anchors' median lead; zero when it already
+does).
 For each anchor (an MNIST training digit, :mod:`hwd.anchors`) the target is zero.  The
 change of ``[W | b]`` that meets the targets with the least squared size (ridge) is
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import statistics
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -37,7 +40,9 @@ from .network import ACTIVATIONS, Network
 from .packed import PackedMatrix
 from .preprocess import EmptyDrawing, strokes_to_pixels
 
-MARGIN = 15.0  # how far the digit meant must lead its rival, in scores (logits)
+# How far the digit meant must lead its rival, in multiples of how far an anchor's own digit
+# leads (the median over the anchors): a network's scores have their own scale.
+MARGIN = 1.0
 RIDGE = 0.01  # λ: the price of changing the weights, relative to fitting the targets
 ROUNDS = 3  # times the targets are recomputed from the adapted scores
 N_PIXELS = 784
@@ -127,7 +132,8 @@ class Adapter:
                  ridge: float = RIDGE) -> None:
         """``base``: how to name the base network in the adapted one's meta."""
         self.network, self.base = network, base
-        self.margin, self.ridge = margin, ridge
+        self.margin_ratio, self.ridge = margin, ridge
+        self.margin = 0.0  # in scores: set with the anchors
         self._hidden: dict[tuple[float, ...], Vector] = {}
         self._anchors: list[Vector] = []
         self._scale = 1.0
@@ -142,12 +148,17 @@ class Adapter:
         """The anchors' features and the scale s, once per network."""
         if self._anchors:
             return
-        hidden = []
-        for _, pixels in anchors.digits():
-            hidden.append([*last_hidden(self.network, pixels), 1.0])
+        hidden, leads = [], []
+        w, b = self.network.weights[-1], self.network.biases[-1]
+        for label, pixels in anchors.digits():
+            h = last_hidden(self.network, pixels)
+            scores = [z + bj for z, bj in zip(w.dot(h), b, strict=True)]
+            leads.append(scores[label] - max(s for c, s in enumerate(scores) if c != label))
+            hidden.append([*h, 1.0])
             yield
         self._scale = math.sqrt(sum(dot(x, x) for x in hidden) / len(hidden)) or 1.0
         self._anchors = [[v / self._scale for v in x] for x in hidden]
+        self.margin = self.margin_ratio * max(statistics.median(leads), 1.0)
 
     def adapt(self, examples: Sequence[Example]) -> Network:
         """The adapted network (all steps at once)."""
@@ -216,7 +227,8 @@ class Adapter:
             "base": self.base or "unknown", "examples": len(examples),
             "per_digit": [sum(e.label == d for e in examples) for d in range(10)],
             "method": "hwd.adapt: least change of the last layer (ridge) meeting score targets",
-            "margin": self.margin, "ridge": self.ridge, "rounds": ROUNDS, "anchors": len(anchors.LABELS),
+            "margin": self.margin_ratio, "margin_scores": round(self.margin, 3),
+            "ridge": self.ridge, "rounds": ROUNDS, "anchors": len(anchors.LABELS),
             "base_test_accuracy": accuracy}
         return meta
 
