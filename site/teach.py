@@ -121,8 +121,8 @@ class Teacher:
         run, base, name = self.run, self.base, self.name
         self._set_state("learning")
         steps = self._steps(base, name)
-        start = slice_start = time.perf_counter()
-        working, pauses = 0.0, 0
+        start = slice_start = step_start = time.perf_counter()
+        working, pauses, longest = 0.0, 0, 0.0
         while True:
             try:
                 next(steps)
@@ -130,19 +130,20 @@ class Teacher:
                 adapted = stop.value
                 break
             now = time.perf_counter()
+            longest, step_start = max(longest, now - step_start), now
             if now - slice_start > SLICE:
                 working += now - slice_start
                 pauses += 1
                 await asyncio.sleep(0)
                 if run != self.run:  # another example, a forget or another network meanwhile
                     return
-                slice_start = time.perf_counter()
+                slice_start = step_start = time.perf_counter()
         if run != self.run:
             return
         end = time.perf_counter()
         window.console.log(f"HWD: adapted “{name}” to {len(self.examples)} examples in "
                            f"{(end - start) * 1e3:.0f} ms ({(working + end - slice_start) * 1e3:.0f}"
-                           f" ms computing, {pauses} yields to the browser)")
+                           f" ms computing in {pauses + 1} slices; longest step {longest * 1e3:.0f} ms)")
         self.adapted = adapted
         self.page.network = adapted
         self._set_state("ready")

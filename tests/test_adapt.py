@@ -214,3 +214,13 @@ def test_cli_adapt_bad_line_exits_2_naming_it(tmp_path) -> None:
     assert r.returncode == 2
     assert r.stderr.strip().startswith("hwd adapt: error: stdin, line 3:")
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_teaching_one_more_gives_what_adapting_from_scratch_gives(best, writers) -> None:
+    """The Adapter reuses its earlier work; the network must not depend on that."""
+    examples = examples_of(writers[WRITER][:8])
+    adapter = adapt.Adapter(best, "best")
+    adapter.adapt(examples[:5])
+    adapter.adapt(examples[:3] + examples[5:7])  # a different order: the reuse must stop
+    again = network_bytes(adapter.adapt(examples))
+    assert again == network_bytes(adapt.adapt(best, examples, base="best"))

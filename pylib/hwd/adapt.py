@@ -125,8 +125,10 @@ def last_hidden(network: Network, pixels: Sequence[float]) -> Vector:
 
 
 class Adapter:
-    """Adapts one base network; remembers the activations of every drawing it has seen, so
-    that teaching one more example costs one forward pass, not one per example."""
+    """Adapts one base network to one set of examples after another, remembering what does
+    not change: each drawing's activations, their dot products, and the factorization's rows
+    for the examples taught before.  Teaching one more example then costs one forward pass
+    and one new row, not the whole work again (the result is the same either way)."""
 
     def __init__(self, network: Network, base: str = "", margin: float = MARGIN,
                  ridge: float = RIDGE) -> None:
@@ -134,31 +136,49 @@ class Adapter:
         self.network, self.base = network, base
         self.margin_ratio, self.ridge = margin, ridge
         self.margin = 0.0  # in scores: set with the anchors
-        self._hidden: dict[tuple[float, ...], Vector] = {}
-        self._anchors: list[Vector] = []
-        self._scale = 1.0
-
-    def hidden(self, pixels: tuple[float, ...]) -> Vector:
-        """(h, 1): a drawing's last-hidden-layer activations and the bias's input (cached)."""
-        if pixels not in self._hidden:
-            self._hidden[pixels] = [*last_hidden(self.network, pixels), 1.0]
-        return self._hidden[pixels]
+        self.scale = 1.0  # s: set with the anchors
+        # Every drawing seen gets a number (the anchors are 0..49): its x = (h, 1) / s and
+        # its scores before adapting.
+        self._numbers: dict[tuple[float, ...], int] = {}
+        self._x: list[Vector] = []
+        self._scores: list[Vector] = []
+        self._dots: dict[tuple[int, int], float] = {}  # (i, j), i <= j: x_i · x_j
+        self._factored: tuple[list[int], list[Vector]] = ([], [])  # numbers, Cholesky rows
 
     def _anchor_steps(self) -> Generator[None, None, None]:
-        """The anchors' features and the scale s, once per network."""
-        if self._anchors:
+        """The anchors' features, the scale s and the margin in scores, once per network."""
+        if self._x:
             return
-        hidden, leads = [], []
-        w, b = self.network.weights[-1], self.network.biases[-1]
+        hidden, scores, leads = [], [], []
         for label, pixels in anchors.digits():
-            h = last_hidden(self.network, pixels)
-            scores = [z + bj for z, bj in zip(w.dot(h), b, strict=True)]
-            leads.append(scores[label] - max(s for c, s in enumerate(scores) if c != label))
-            hidden.append([*h, 1.0])
+            hidden.append([*last_hidden(self.network, pixels), 1.0])
+            scores.append(self._base_scores(hidden[-1]))
+            leads.append(scores[-1][label] - max(v for c, v in enumerate(scores[-1]) if c != label))
             yield
-        self._scale = math.sqrt(sum(dot(x, x) for x in hidden) / len(hidden)) or 1.0
-        self._anchors = [[v / self._scale for v in x] for x in hidden]
+        self.scale = math.sqrt(sum(dot(x, x) for x in hidden) / len(hidden)) or 1.0
+        self._x = [[v / self.scale for v in x] for x in hidden]
+        self._scores = scores
         self.margin = self.margin_ratio * max(statistics.median(leads), 1.0)
+
+    def _base_scores(self, x: Vector) -> Vector:
+        """W h + b for x = (h, 1)."""
+        return [z + b for z, b in zip(self.network.weights[-1].dot(x[:-1]),
+                                      self.network.biases[-1], strict=True)]
+
+    def _number(self, pixels: tuple[float, ...]) -> int:
+        """The drawing's number, computing its activations the first time it is seen."""
+        if pixels not in self._numbers:
+            x = [*last_hidden(self.network, pixels), 1.0]
+            self._scores.append(self._base_scores(x))
+            self._x.append([v / self.scale for v in x])
+            self._numbers[pixels] = len(self._x) - 1
+        return self._numbers[pixels]
+
+    def _dot(self, i: int, j: int) -> float:
+        key = (i, j) if i <= j else (j, i)
+        if key not in self._dots:
+            self._dots[key] = dot(self._x[i], self._x[j])
+        return self._dots[key]
 
     def adapt(self, examples: Sequence[Example]) -> Network:
         """The adapted network (all steps at once)."""
@@ -169,34 +189,24 @@ class Adapter:
         if not examples:
             return self.network
         yield from self._anchor_steps()
-        xs = []  # x = (h, 1) / s for each example, then each anchor
+        numbers = list(range(len(anchors.LABELS)))  # the anchors, then the examples
         for example in examples:
-            xs.append([v / self._scale for v in self.hidden(example.pixels)])
+            numbers.append(self._number(example.pixels))
             yield
-        xs += self._anchors
-        n, size = len(examples), len(xs)
+        first, size = len(anchors.LABELS), len(numbers)
         gram = []  # K + λI, row by row
-        for i, xi in enumerate(xs):  # symmetric: the part left of the diagonal is known
-            gram.append([gram[j][i] for j in range(i)] +
-                        [dot(xi, xs[j]) + (self.ridge if i == j else 0.0) for j in range(i, size)])
+        for i, a in enumerate(numbers):
+            gram.append([self._dot(a, b) + (self.ridge if i == j else 0.0)
+                         for j, b in enumerate(numbers)])
             yield
-        factor = yield from _cholesky_steps(gram)
-        w_rows = self.network.weights[-1].rows()
-        bias = self.network.biases[-1]
-        scale = self._scale
-        # Scores before the change: W h + b = [W | b] · x * s.
-        base_scores = []
-        for x in xs[:n]:
-            base_scores.append([(dot(w, x[:-1]) + bj * x[-1]) * scale
-                                for w, bj in zip(w_rows, bias, strict=True)])
-            yield
+        factor = yield from self._cholesky_steps(numbers, gram)
         targets = [[0.0] * size for _ in range(10)]  # per digit: one target per drawing
         coefficients = [[0.0] * size for _ in range(10)]
         for _ in range(ROUNDS):
-            for j, example in enumerate(examples):
+            for j in range(first, size):
                 scores = [s + dot(gram[j], coefficients[c]) - self.ridge * coefficients[c][j]
-                          for c, s in enumerate(base_scores[j])]
-                meant = example.label
+                          for c, s in enumerate(self._scores[numbers[j]])]
+                meant = examples[j - first].label
                 rival = max((c for c in range(10) if c != meant), key=scores.__getitem__)
                 need = max(0.0, self.margin - (scores[meant] - scores[rival]))
                 targets[meant][j] += need / 2
@@ -206,10 +216,11 @@ class Adapter:
                 coefficients.append(factor.solve(t))
                 yield
         # The change of s·[W | b] is A^T X: its column k is Σ_j a_jc x_jk.
-        columns = list(zip(*xs, strict=True))
+        columns = list(zip(*[self._x[a] for a in numbers], strict=True))
+        w_rows, bias = self.network.weights[-1].rows(), self.network.biases[-1]
         rows = []
         for c in range(10):
-            delta = [dot(coefficients[c], column) / scale for column in columns]
+            delta = [dot(coefficients[c], column) / self.scale for column in columns]
             rows.append([w + d for w, d in zip(w_rows[c], delta[:-1], strict=True)] +
                         [bias[c] + delta[-1]])
             yield
@@ -218,6 +229,27 @@ class Adapter:
         weights = [*self.network.weights[:-1], PackedMatrix.from_rows([r[:-1] for r in rows], bits)]
         biases = [*self.network.biases[:-1], [r[-1] for r in rows]]
         return Network(weights, biases, self.network.activations, self._meta(examples))
+
+    def _cholesky_steps(self, numbers: list[int], gram: list[Vector]
+                        ) -> Generator[None, None, Cholesky]:
+        """L with L L^T = K + λI, row by row.  Row i depends only on rows 0..i, so the rows of
+        the drawings that come first in the same order as last time are reused."""
+        done, rows = self._factored
+        lower: list[Vector] = []
+        same = True  # so far, the same drawings in the same order as the last factorization
+        for i, row in enumerate(gram):
+            same = same and i < len(done) and done[i] == numbers[i]
+            if same:
+                lower.append(rows[i])
+                continue
+            li = [0.0] * (i + 1)
+            for j in range(i):
+                li[j] = (row[j] - dot(li[:j], lower[j][:j])) / lower[j][j]
+            li[i] = math.sqrt(row[i] - dot(li[:i], li[:i]))
+            lower.append(li)
+            yield
+        self._factored = (numbers, lower)
+        return Cholesky(lower)
 
     def _meta(self, examples: Sequence[Example]) -> dict:
         """The base network's meta, saying it was adapted, to what and how."""
@@ -245,19 +277,6 @@ def finish(steps: Generator[None, None, Network]) -> Network:
 def adapt(network: Network, examples: Sequence[Example], base: str = "") -> Network:
     """``network`` adapted to ``examples`` (see the module docstring)."""
     return Adapter(network, base).adapt(examples)
-
-
-def _cholesky_steps(a: list[list[float]]) -> Generator[None, None, Cholesky]:
-    """The factorization of a symmetric positive definite matrix, row by row."""
-    lower: list[Vector] = []
-    for i, row in enumerate(a):
-        li = [0.0] * (i + 1)
-        for j in range(i):
-            li[j] = (row[j] - dot(li[:j], lower[j][:j])) / lower[j][j]
-        li[i] = math.sqrt(row[i] - dot(li[:i], li[:i]))
-        lower.append(li)
-        yield
-    return Cholesky(lower)
 
 
 class Cholesky:
