@@ -2,8 +2,9 @@
 
 ``python bench/adapt_browser.py [--examples 100] [--runs 3] [--data DIR]``
 
-Builds the site, stores ``--examples`` UNIPEN drawings (ten writers' first digits) as taught
-examples in the page's localStorage, and measures in headless Chromium:
+Builds the site, stores ``--examples`` - 1 UNIPEN drawings (the first in the file, scaled to
+the pad as a person would draw them) as taught examples in the page's localStorage, and
+measures in headless Chromium:
 
 - *from scratch*: after a reload, from "learning" to "ready" (every example preprocessed,
   its activations computed, the network adapted), the path after a reload;
@@ -11,6 +12,8 @@ examples in the page's localStorage, and measures in headless Chromium:
   click to "ready" (the other examples' activations are remembered);
 - the longest main-thread task during the adaptation (Long Tasks API) and the longest gap
   between two animation frames: the longest the page could not respond or draw.
+
+``--cpu`` times the same work in CPython in CPU seconds, which a busy machine inflates less.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,11 +61,23 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
+def as_drawn(strokes: list) -> list:
+    """A UNIPEN drawing as the page would store it drawn at 60 % of a 480 px pad: CSS pixels
+    to 0.1 px, without the repeated points a device's resolution gives (raw UNIPEN strokes
+    have up to thousands of points in device units)."""
+    fitted = fit(strokes, 480, 0.6)
+    kept = []
+    for stroke in fitted:
+        points = [[round(x, 1), round(y, 1)] for x, y in stroke]
+        kept.append([p for i, p in enumerate(points) if i == 0 or p != points[i - 1]])
+    return kept
+
+
 def examples(n: int, data: str | None) -> list[dict]:
     """n UNIPEN drawings in file order, as the page stores them."""
     chosen = []
     for d in drawings(data):
-        chosen.append({"label": d["label"], "strokes": d["strokes"]})
+        chosen.append({"label": d["label"], "strokes": as_drawn(d["strokes"])})
         if len(chosen) == n:
             return chosen
     return chosen
@@ -83,12 +99,51 @@ def learning_span(page: Page, count: int) -> tuple[float, float, float]:
     return end - start, max(tasks), max(gaps)
 
 
+def cpu_costs(stored: list[dict]) -> None:
+    """The same work in this CPython, timed in CPU seconds (a busy machine does not inflate
+    them): every stored example from scratch, then one more, and the longest step."""
+    import hwd
+    from hwd import adapt
+
+    network = hwd.load(ROOT / "models" / "best.npz")
+    adapter = adapt.Adapter(network, "best")
+
+    def timed(examples: list[dict]) -> tuple[float, float]:
+        def steps():
+            parsed = []
+            for e in examples:
+                parsed.append(adapt.example_from_json(e))
+                yield
+            return (yield from adapter.steps(parsed))
+
+        run, total, longest = steps(), 0.0, 0.0
+        while True:
+            start = time.process_time()
+            try:
+                next(run)
+            except StopIteration:
+                return total + time.process_time() - start, longest
+            step = time.process_time() - start
+            total, longest = total + step, max(longest, step)
+
+    for name, examples in ((f"{len(stored) - 1} examples from scratch", stored[:-1]),
+                           (f"one more ({len(stored)}th)", stored)):
+        total, longest = timed(examples)
+        print(f"{name:34} {total * 1e3:6.0f} ms CPU; longest step {longest * 1e3:.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--examples", type=int, default=100)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--data", help="folder with unipen-digits/ (default $HWD_DATA_DIR)")
+    p.add_argument("--cpu", action="store_true",
+                   help="time the same work in this CPython instead of the page (CPU time)")
     args = p.parse_args(argv)
+    if args.cpu:
+        print(f"CPython {sys.version.split()[0]}, network `best`:")
+        cpu_costs(examples(args.examples, args.data))
+        return 0
     stored = json.dumps(examples(args.examples - 1, args.data))
     scratch, more = [], []
     with tempfile.TemporaryDirectory() as tmp:
