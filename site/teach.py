@@ -26,6 +26,7 @@ import hwd
 from hwd import adapt, npzwrite
 
 SLICE = 0.04  # seconds of adapting between two yields to the browser
+MAX_EXAMPLES = 200  # the most recent are kept: the work grows with the cube of their number
 pad = window.hwdPad
 
 
@@ -50,8 +51,9 @@ class Teacher:
                 lambda _e, d=digit: self._start_teaching(d)))
         document.getElementById("forget").addEventListener(
             "click", create_proxy(lambda _e: self.forget()))
-        document.getElementById("download-network").addEventListener(
-            "click", create_proxy(lambda _e: self.download()))
+        self.download_button = document.getElementById("download-network")
+        self.download_button.addEventListener("click", create_proxy(lambda _e: self.download()))
+        self.kept = True  # the browser stored the examples
         self._show_count()
 
     @staticmethod
@@ -93,7 +95,7 @@ class Teacher:
         if not strokes or self.base is None:
             return
         strokes = [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in strokes]
-        self.examples.append({"label": label, "strokes": strokes})
+        self.examples = [*self.examples, {"label": label, "strokes": strokes}][-MAX_EXAMPLES:]
         self._save()
         await self.readapt()
 
@@ -169,11 +171,12 @@ class Teacher:
     # ------------------------------------------------------------ the page
 
     def _save(self) -> None:
-        pad.saveExamples(json.dumps(self.examples))
+        self.kept = bool(pad.saveExamples(json.dumps(self.examples)))
         self._show_count()
 
     def _set_state(self, state: str) -> None:
         self.taught.dataset.state = state
+        self.download_button.disabled = state != "ready"
         self._show_count()
 
     def _show_count(self) -> None:
@@ -181,7 +184,9 @@ class Teacher:
         self.taught.hidden = n == 0
         self.taught.dataset.count = str(n)
         drawings = "drawing" if n == 1 else "drawings"
-        if self.taught.dataset.state == "learning":
-            self.taught_text.textContent = f"Learning from {n} of your {drawings}…"
-        else:
-            self.taught_text.textContent = f"Learned from {n} of your {drawings}."
+        learning = self.taught.dataset.state == "learning"
+        text = (f"Learning from {n} of your {drawings}…" if learning
+                else f"Learned from {n} of your {drawings}.")
+        if not self.kept:
+            text += " (This browser does not let the page keep them after you leave.)"
+        self.taught_text.textContent = text

@@ -1,5 +1,5 @@
 """Teach it your handwriting, in the page: correct a misread European 1, see the writer's
-next 1 read right, after a reload too; forget it; download the adapted network."""
+next 1 read right, after an offline reload too; forget it; download the adapted network."""
 
 from __future__ import annotations
 
@@ -66,11 +66,17 @@ def test_teach_remember_forget_download(page: Page, site: Site, ones, tmp_path) 
     expect(page.locator("[data-testid=prediction]")).to_have_text("1")  # read again, now right
     assert drawn(page, check) == "1"  # another of the writer's 1s, never shown
 
-    page.reload()
-    wait_ready(page)
-    page.uncheck("[data-testid=live]")
-    taught(page, 1)
-    assert drawn(page, check) == "1"  # remembered
+    # Remembered after a reload, offline too (the service worker has cached the app).
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        wait_ready(page)
+        page.uncheck("[data-testid=live]")
+        taught(page, 1)
+        assert drawn(page, check) == "1"
+    finally:
+        page.context.set_offline(False)
 
     with page.expect_download() as download:
         page.click("[data-testid=download-network]")
