@@ -28,7 +28,6 @@ the end.  Standard library only.
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import statistics
@@ -36,9 +35,10 @@ from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import anchors
+from .inputs import InputError, describe, number, one_line, parse_json
 from .network import ACTIVATIONS, Network
 from .packed import PackedMatrix
-from .preprocess import EmptyDrawing, strokes_to_pixels
+from .preprocess import strokes_to_pixels
 
 # How far the digit meant must lead its rival, in multiples of how far an anchor's own digit
 # leads (the median over the anchors): a network's scores have their own scale.
@@ -60,7 +60,7 @@ def _sumprod(a: Sequence[float], b: Sequence[float]) -> float:
 dot = getattr(math, "sumprod", _sumprod)
 
 
-class ExampleError(ValueError):
+class ExampleError(InputError):
     """An example that cannot be used; the message says which and why."""
 
 
@@ -73,43 +73,45 @@ class Example:
 
 
 def example_from_json(data: object) -> Example:
-    """An Example from ``{"label": d, "strokes": [...]}`` or ``{"label": d, "pixels": [784]}``."""
+    """An Example from ``{"label": d, "strokes": [...]}`` or ``{"label": d, "pixels": [784]}``
+    (parsed JSON), checked by :mod:`hwd.inputs` like every input HWD reads."""
     if not isinstance(data, dict):
-        raise ExampleError('an example must be a JSON object {"label": d, "strokes": [...]}')
+        raise ExampleError('an example must be a JSON object {"label": d, "strokes": [...]}, '
+                           f"not {describe(data)}")
     label = data.get("label")
     if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9:
-        raise ExampleError(f'"label" must be a digit 0-9, got {json.dumps(label)[:40]}')
-    if "pixels" in data:
-        pixels = data["pixels"]
-        if not isinstance(pixels, list) or len(pixels) != N_PIXELS:
-            raise ExampleError(f'"pixels" must be a list of {N_PIXELS} numbers')
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0.0 <= v <= 1.0
-                   for v in pixels):
-            raise ExampleError('"pixels" must be numbers from 0 (background) to 1 (ink)')
-        return Example(label, tuple(float(v) for v in pixels))
-    strokes = data.get("strokes")
-    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
-        raise ExampleError('needs "strokes": [[[x, y], ...], ...] or "pixels": [784 numbers]')
+        raise ExampleError(f'"label" must be a digit 0-9, not {describe(label)}')
     try:
-        return Example(label, tuple(strokes_to_pixels(strokes)))
-    except EmptyDrawing:
-        raise ExampleError("the drawing is empty") from None
-    except (TypeError, IndexError, ValueError) as e:
-        raise ExampleError(f"strokes must be lists of [x, y] points ({e})") from None
+        if "pixels" in data:
+            pixels = data["pixels"]
+            if not isinstance(pixels, list) or len(pixels) != N_PIXELS:
+                raise ExampleError(f'"pixels" must be a list of {N_PIXELS} numbers')
+            values = tuple(number(v, f"pixels[{i}]") for i, v in enumerate(pixels))
+            if not all(0.0 <= v <= 1.0 for v in values):
+                raise ExampleError('"pixels" must be numbers from 0 (background) to 1 (ink)')
+            return Example(label, values)
+        if "strokes" not in data:
+            raise ExampleError('needs "strokes": [[[x, y], ...], ...] or "pixels": [784 numbers]')
+        return Example(label, tuple(strokes_to_pixels(data["strokes"])))
+    except ExampleError:
+        raise
+    except InputError as e:  # the strokes or numbers, as hwd.inputs describes them
+        raise ExampleError(one_line(e)) from None
 
 
 def read_examples(lines: Iterable[str], name: str = "examples") -> list[Example]:
     """Examples from JSON Lines (blank lines skipped); a bad line raises ExampleError naming it."""
     examples = []
-    for number, line in enumerate(lines, 1):
+    for line_number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        where = f"{name}, line {line_number}"
         try:
-            examples.append(example_from_json(json.loads(line)))
-        except json.JSONDecodeError as e:
-            raise ExampleError(f"{name}, line {number}: not JSON ({e.msg})") from None
+            examples.append(example_from_json(parse_json(line, where)))
         except ExampleError as e:
-            raise ExampleError(f"{name}, line {number}: {e}") from None
+            raise ExampleError(f"{where}: {e}") from None
+        except InputError as e:  # parse_json's message names the line already
+            raise ExampleError(one_line(e)) from None
     if not examples:
         raise ExampleError(f"{name}: no examples")
     return examples
