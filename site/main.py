@@ -71,10 +71,11 @@ class Page:
             return
         if name != pad.network():  # the person chose another one meanwhile
             return
-        self.network = teacher.select(name, self.networks[name])  # adapted once it is ready
+        self.network = self.networks[name]
         accuracy = self.network.meta.get("test_accuracy")
         about = f" ({accuracy:.2%} right on MNIST's test set)" if accuracy else ""
         self.status.dataset.network = name
+        self.network = teacher.select(name, self.network)  # adapted to the person's examples
         self.set_status("ready", f"Ready: network “{name}”{about}.")
         pad.ready()
 

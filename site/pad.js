@@ -11,7 +11,6 @@
 // classifies them with the hwd package and updates the result on the page.
 
 const STORAGE_KEY = "hwd.network";
-const EXAMPLES_KEY = "hwd.examples";  // the drawings taught to the network (teach.py)
 const $ = (id) => document.getElementById(id);
 
 const canvas = $("pad");
@@ -258,19 +257,20 @@ window.hwdPad = {
   network: () => networkSelect.value,
   /** The .npz bytes of a network, as an ArrayBuffer. */
   networkBytes: fetchNetwork,
-  /** The taught examples as JSON text ("[]" if none): kept in this browser only. */
-  examples() {
+  /** Text kept in this browser under "hwd.<name>" ("" if none): teach.py keeps the taught
+      examples and the adapted network's last layer there. Nothing leaves the browser. */
+  stored(name) {
     try {
-      return localStorage.getItem(EXAMPLES_KEY) || "[]";
+      return localStorage.getItem(`hwd.${name}`) || "";
     } catch {
-      return "[]";  // storage disabled: nothing was kept
+      return "";  // storage disabled: nothing was kept
     }
   },
-  /** Keep the taught examples (JSON text); false if the browser refuses (full or disabled). */
-  saveExamples(text) {
+  /** Keep text under "hwd.<name>" ("" removes it); false if the browser refuses (full, disabled). */
+  store(name, text) {
     try {
-      if (text === "[]") localStorage.removeItem(EXAMPLES_KEY);
-      else localStorage.setItem(EXAMPLES_KEY, text);
+      if (text) localStorage.setItem(`hwd.${name}`, text);
+      else localStorage.removeItem(`hwd.${name}`);
       return true;
     } catch {
       return false;

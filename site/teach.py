@@ -15,6 +15,7 @@ Adapting is deterministic: after a reload the stored examples give the same netw
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Generator
@@ -59,19 +60,51 @@ class Teacher:
     @staticmethod
     def _stored() -> list[dict]:
         try:
-            examples = json.loads(pad.examples())
+            examples = json.loads(pad.stored("examples") or "[]")
         except ValueError:
             return []
         return [e for e in examples if isinstance(e, dict)] if isinstance(examples, list) else []
+
+    def _fingerprint(self, network: hwd.Network) -> str:
+        """Names the examples and the base network (its name and weights) an adaptation is for."""
+        digest = hashlib.sha256(json.dumps([self.name, self.examples]).encode())
+        for w, b in zip(network.weights, network.biases, strict=True):
+            digest.update(f"{hash(tuple(w.columns))} {w.shift} {hash(tuple(b))}".encode())
+        return digest.hexdigest()
+
+    def _remember(self, adapted: hwd.Network) -> None:
+        """Keep the adapted last layer, so that a reload need not wait for the work again."""
+        layer = {"fingerprint": self._fingerprint(self.base), "meta": adapted.meta,
+                 "weights": adapted.weights[-1].rows(), "biases": adapted.biases[-1]}
+        pad.store("adapted", json.dumps(layer))
+
+    def _remembered(self) -> hwd.Network | None:
+        """The adapted network kept for these examples and this base network, if any."""
+        try:
+            layer = json.loads(pad.stored("adapted") or "{}")
+            if layer.get("fingerprint") != self._fingerprint(self.base):
+                return None
+            weights = adapt.pack_like(self.base.weights[-1], layer["weights"])
+            return hwd.Network([*self.base.weights[:-1], weights],
+                               [*self.base.biases[:-1], layer["biases"]],
+                               self.base.activations, layer["meta"])
+        except (ValueError, KeyError, TypeError, AttributeError):  # storage edited by hand
+            return None
 
     # ------------------------------------------------------------ what main.py calls
 
     def select(self, name: str, network: hwd.Network) -> hwd.Network:
         """A network was selected: recognize with it now, and adapt it if there are examples."""
         self.name, self.base, self.adapted = name, network, None
-        if self.examples:
-            self._set_state("learning")  # at once: a reader of the page must not see "ready"
-            self.task = asyncio.ensure_future(self.readapt())
+        if not self.examples:
+            return network
+        self.adapted = self._remembered()
+        if self.adapted is not None:  # ready at once; the work is redone quietly, so that
+            self._set_state("ready")  # teaching one more is as quick as before the reload
+            self.task = asyncio.ensure_future(self.readapt(quiet=True))
+            return self.adapted
+        self._set_state("learning")  # at once: a reader of the page must not see "ready"
+        self.task = asyncio.ensure_future(self.readapt())
         return network
 
     def offer(self, digit: int) -> None:
@@ -117,11 +150,13 @@ class Teacher:
 
     # ------------------------------------------------------------ adapting
 
-    async def readapt(self) -> None:
-        """Adapt the selected network to every example, yielding to the browser between slices."""
+    async def readapt(self, quiet: bool = False) -> None:
+        """Adapt the selected network to every example, yielding to the browser between slices.
+        ``quiet``: the result is already shown (remembered); only fill the caches."""
         self.run += 1
         run, base, name = self.run, self.base, self.name
-        self._set_state("learning")
+        if not quiet:
+            self._set_state("learning")
         steps = self._steps(base, name)
         start = slice_start = step_start = time.perf_counter()
         working, pauses, longest = 0.0, 0, 0.0
@@ -146,9 +181,12 @@ class Teacher:
         window.console.log(f"HWD: adapted “{name}” to {len(self.examples)} examples in "
                            f"{(end - start) * 1e3:.0f} ms ({(working + end - slice_start) * 1e3:.0f}"
                            f" ms computing in {pauses + 1} slices; longest step {longest * 1e3:.0f} ms)")
+        if quiet:
+            return
         self.adapted = adapted
         self.page.network = adapted
         self._set_state("ready")
+        self._remember(adapted)
         self.page.rerecognize()
 
     def _steps(self, base: hwd.Network, name: str) -> Generator[None, None, hwd.Network]:
@@ -171,7 +209,8 @@ class Teacher:
     # ------------------------------------------------------------ the page
 
     def _save(self) -> None:
-        self.kept = bool(pad.saveExamples(json.dumps(self.examples)))
+        self.kept = bool(pad.store("examples", json.dumps(self.examples) if self.examples else ""))
+        pad.store("adapted", "")  # made for other examples
         self._show_count()
 
     def _set_state(self, state: str) -> None:

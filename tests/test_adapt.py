@@ -226,3 +226,11 @@ def test_teaching_one_more_gives_what_adapting_from_scratch_gives(best, writers)
     adapter.adapt(examples[:3] + examples[5:7])  # a different order: the reuse must stop
     again = network_bytes(adapter.adapt(examples))
     assert again == network_bytes(adapt.adapt(best, examples, base="best"))
+
+
+def test_last_layer_repacked_from_its_rows_is_the_same(best, writers) -> None:
+    """The page keeps an adapted last layer as rows of floats and packs it again on reload."""
+    adapted = adapt.adapt(best, examples_of(writers[WRITER][:4]))
+    again = adapt.pack_like(best.weights[-1], json.loads(json.dumps(adapted.weights[-1].rows())))
+    assert again.columns == adapted.weights[-1].columns
+    assert again.shift == adapted.weights[-1].shift

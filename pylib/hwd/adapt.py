@@ -226,9 +226,8 @@ class Adapter:
             rows.append([w + d for w, d in zip(w_rows[c], delta[:-1], strict=True)] +
                         [bias[c] + delta[-1]])
             yield
-        # Packed as the base was: int16 stays int16 (a small file), float stays float.
-        bits = INT16_BITS if self.network.weights[-1].offset == 1 << INT16_BITS else FLOAT_BITS
-        weights = [*self.network.weights[:-1], PackedMatrix.from_rows([r[:-1] for r in rows], bits)]
+        weights = [*self.network.weights[:-1],
+                   pack_like(self.network.weights[-1], [r[:-1] for r in rows])]
         biases = [*self.network.biases[:-1], [r[-1] for r in rows]]
         return Network(weights, biases, self.network.activations, self._meta(examples))
 
@@ -265,6 +264,12 @@ class Adapter:
             "ridge": self.ridge, "rounds": ROUNDS, "anchors": len(anchors.LABELS),
             "base_test_accuracy": accuracy}
         return meta
+
+
+def pack_like(base: PackedMatrix, rows: list[Vector]) -> PackedMatrix:
+    """Weight rows packed as ``base`` was: int16 stays int16 (the file stays small and exact),
+    float stays float."""
+    return PackedMatrix.from_rows(rows, INT16_BITS if base.offset == 1 << INT16_BITS else FLOAT_BITS)
 
 
 def finish(steps: Generator[None, None, Network]) -> Network:

@@ -72,6 +72,8 @@ def test_teach_remember_forget_download(page: Page, site: Site, ones, tmp_path) 
     try:
         page.reload()
         wait_ready(page)
+        # The adapted last layer was kept too: ready at once, no learning again first.
+        assert page.locator("[data-testid=taught]").get_attribute("data-state") == "ready"
         page.uncheck("[data-testid=live]")
         taught(page, 1)
         assert drawn(page, check) == "1"
