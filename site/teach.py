@@ -146,7 +146,7 @@ class Teacher:
         """Save the adapted network as an .npz that hwd and this page read like any other."""
         if self.adapted is not None:
             data = npzwrite.network_bytes(self.adapted)
-            pad.download(to_js(data), f"{self.name}-my-handwriting.npz")
+            pad.download(to_js(data), f"{self.name.removesuffix('.npz')}-my-handwriting.npz")
 
     # ------------------------------------------------------------ adapting
 
