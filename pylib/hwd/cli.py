@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__, models
@@ -28,15 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else None
     try:
-        # train and serve parse their own options.
+        # train parses its own options.
         if command == "train":
             from train.train import main as train_main
 
             return train_main(argv[1:])
-        if command == "serve":
-            from .server import main as serve_main
-
-            return serve_main(argv[1:])
         args = _parser().parse_args(_wire_text_last(argv))
         return args.run(args)
     except InputError as e:
@@ -88,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(run=_recognize)
 
-    sub.add_parser("serve", help="the REST server (see hwd serve --help)")
+    _add_serve(sub)
 
     a = sub.add_parser("adapt", help="teach a network someone's handwriting (docs/adapt.md)")
     a.add_argument("network", help="name (best, quick) or .npz path")
@@ -97,6 +94,55 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--out", required=True, help="the adapted network's .npz")
     a.set_defaults(run=_adapt)
     return p
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    """``hwd serve``: the options of the REST server (hwd.server; docs/server.md)."""
+    from .server import GRACE, MAX_CONNECTIONS
+
+    v = sub.add_parser("serve", help="the REST server: GET/POST /recognize (see docs/server.md)",
+                       description="Recognize digits over HTTP (GET/POST /recognize).")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 exposes the server)")
+    v.add_argument("--port", type=port, default=5000, help="port (default 5000; 0 = any free)")
+    v.add_argument("--network", metavar="NAME|FILE",
+                   help="a shipped network (best, quick) or an .npz file "
+                        "(default: the manifest's default, else quick)")
+    v.add_argument("--site", metavar="DIR", type=Path,
+                   help="also serve this folder (the built app, dist/) at /")
+    v.add_argument("--quiet", action="store_true",
+                   help="log neither requests nor the ASCII art of each input")
+    v.add_argument("--max-connections", metavar="N", type=_positive(int), default=MAX_CONNECTIONS,
+                   help=f"connections open at once (default {MAX_CONNECTIONS})")
+    v.add_argument("--grace", metavar="SECONDS", type=_positive(float), default=GRACE,
+                   help=f"on SIGINT/SIGTERM, time to finish requests in flight (default {GRACE:g})")
+    v.set_defaults(run=_serve)
+
+
+def port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (0: the system picks a free one)."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` above zero (finite)."""
+    def parse(text: str) -> float:
+        value = kind(text)
+        if not 0 < value < float("inf"):
+            raise ValueError(text)
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    return serve(args)
 
 
 def _show(args: argparse.Namespace) -> int:
