@@ -224,8 +224,8 @@ class Teacher:
         self.taught.dataset.count = str(n)
         drawings = "drawing" if n == 1 else "drawings"
         learning = self.taught.dataset.state == "learning"
-        text = (f"Learning from {n} of your {drawings}…" if learning
-                else f"Learned from {n} of your {drawings}.")
+        text = (f"Learning from {n} {drawings} of yours…" if learning
+                else f"Learned from {n} {drawings} of yours.")
         if not self.kept:
             text += " (This browser does not let the page keep them after you leave.)"
         self.taught_text.textContent = text

@@ -62,7 +62,7 @@ def test_teach_remember_forget_download(page: Page, site: Site, ones, tmp_path) 
     page.focus("[data-testid=meant] [data-digit='1']")
     page.keyboard.press("Enter")
     taught(page, 1)
-    expect(page.locator("[data-testid=taught]")).to_contain_text("Learned from 1 of your drawing")
+    expect(page.locator("[data-testid=taught]")).to_contain_text("Learned from 1 drawing of yours.")
     expect(page.locator("[data-testid=prediction]")).to_have_text("1")  # read again, now right
     assert drawn(page, check) == "1"  # another of the writer's 1s, never shown
 
