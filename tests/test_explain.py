@@ -163,3 +163,15 @@ def test_signed_product_at_the_lanes_limits(q, sign):
     v = [sign * (1.0 - 1e-9)] * n_in
     expected = q / 2**15 * sum(v)
     assert packed.dot(v, signed=True) == pytest.approx([expected] * n_out, rel=1e-8)
+
+
+def test_transposes_are_kept_per_weight_matrix():
+    """A network adapted from another (the page's "teach it") shares its first layers."""
+    net = random_mlp([784, 20, 10], "relu", seed=5)
+    base = hwd.Network([w.tolist() for w in net.weights], [b.tolist() for b in net.biases],
+                       ["relu", "softmax"])
+    adapted = hwd.Network([base.weights[0], (net.weights[1] * 2).tolist()], base.biases,
+                          base.activations)
+    first, second = explain.transposed(base), explain.transposed(adapted)
+    assert second[0] is first[0] and second[1] is not first[1]
+    assert explain.transposed(base)[1] is first[1]
