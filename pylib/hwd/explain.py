@@ -19,7 +19,7 @@ activations (ReLU or sigmoid).  With ``weights[l]`` = W_l of shape (out, in)::
   network for this drawing (d z_{L-1} / d a_1[unit], forward-mode).
 
 Speed: W^T · delta uses W^T packed like W (:meth:`PackedMatrix.transpose`, built once per
-network, when first needed) and the packed product for inputs of any sign, so each product
+weight matrix, when first needed) and the packed product for inputs of any sign, so each product
 costs one big-integer multiply-add per non-zero entry of delta (ReLUs that are off
 contribute nothing), as in the forward pass.
 """
