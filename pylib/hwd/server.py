@@ -66,7 +66,7 @@ MAX_CONNECTIONS = 256  # open at once; a new one replaces the longest idle or sl
 LOBBY_WAIT = 1.0  # seconds a new connection may wait for a place when all are taken
 LOBBY_SIZE = 1024  # connections waiting for a place (without a thread), at most
 GRACE = 5.0  # seconds to finish requests in flight when stopping
-HEAD_START = 100_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
+HEAD_START = 10_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
