@@ -90,15 +90,15 @@ def write_site(dest: Path, models: Path) -> None:
     """Write every file of the site into the empty folder ``dest``."""
     copy_pyodide(dest / "pyodide")
     copy_pyscript(dest / "pyscript")
-    modules = copy_package(dest / "hwd")
+    # The page's own modules beside main.py (site/*.py), importable by main.py.
+    pages = sorted(p.name for p in SITE.glob("*.py")
+                   if p.name != "main.py" and p.stem not in LAZY_PAGE_MODULES)
+    modules = copy_package(dest / "hwd", pages)
     networks = copy_networks(dest / "networks", models)
     for name in SITE_FILES:
         shutil.copy2(SITE / name, dest / name)
     index = dest / "index.html"
     index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
-    # The page's own modules beside main.py (site/*.py), importable by main.py.
-    pages = sorted(p.name for p in SITE.glob("*.py")
-                   if p.name != "main.py" and p.stem not in LAZY_PAGE_MODULES)
     for name in pages:
         shutil.copy2(SITE / name, dest / name)
     for name in LAZY_PAGE_MODULES:
@@ -166,17 +166,24 @@ def write_lazy_module(dest: Path, name: str, loaded: list[str]) -> None:
     """``NAME.zip``: site/NAME.py and the hwd modules it needs beyond those loaded at start,
     which main.py fetches and unpacks when the person first opens what NAME shows."""
     source = (SITE / f"{name}.py").read_text()
-    roots = set()  # from hwd import explain / from hwd.explain import ...
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module == "hwd":
-            roots |= {alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hwd."):
-            roots.add(node.module.split(".")[1])
+    roots = hwd_imports(source)
     extra = [m for m in sorted(f"{r}.py" for r in package_modules(roots)) if m not in loaded]
     with zipfile.ZipFile(dest / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"{name}.py", source)
         for module in extra:
             z.writestr(f"hwd/{module}", (PACKAGE / module).read_text())
+
+
+def hwd_imports(source: str) -> set[str]:
+    """The hwd modules a page module imports by name: from hwd import explain / from
+    hwd.explain import ..."""
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "hwd":
+            roots |= {alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hwd."):
+            roots.add(node.module.split(".")[1])
+    return roots
 
 
 def package_modules(roots: Iterable[str]) -> set[str]:
@@ -192,14 +199,16 @@ def package_modules(roots: Iterable[str]) -> set[str]:
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 if node.module:
                     todo.append(node.module.split(".")[0])
-                else:  # from . import a, b
-                    todo += [alias.name for alias in node.names]
+                else:  # from . import a, b (modules; a name like __version__ is not one)
+                    todo += [a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()]
     return needed
 
 
-def copy_package(dest: Path) -> list[str]:
-    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
-    needed = package_modules(["__init__"])
+def copy_package(dest: Path, pages: Iterable[str] = ()) -> list[str]:
+    """The modules of hwd that ``import hwd`` loads, and those the page modules ``pages``
+    (loaded at start) import by name, following relative imports; their names."""
+    roots = {"__init__"}.union(*(hwd_imports((SITE / page).read_text()) for page in pages))
+    needed = package_modules(roots)
     dest.mkdir()
     modules = sorted(f"{name}.py" for name in needed)
     for module in modules:

@@ -28,6 +28,7 @@ import zipfile
 from number_mode import NumberMode
 from pyscript import document, fetch, when, window
 from pyscript.ffi import create_proxy, to_js
+from teach import Teacher
 
 import hwd
 from hwd.inputs import InputError, one_line
@@ -88,6 +89,7 @@ class Page:
         accuracy = self.network.meta.get("test_accuracy")
         about = f" ({accuracy:.2%} right on MNIST's test set)" if accuracy else ""
         self.status.dataset.network = name
+        self.network = teacher.select(name, self.network)  # adapted to the person's examples
         self.set_status("ready", f"Ready: network “{name}”{about}.")
         pad.ready()
 
@@ -110,6 +112,9 @@ class Page:
         self.message.textContent = ""
         if len(digits) > 1:  # a number (number_mode.py); one digit is shown as always
             self.numbers.show(digits)
+            if self.inside is not None:  # it explains one digit at a time
+                self.inside.clear()
+            teacher.hide()  # a correction teaches one digit at a time
         else:
             predict = self.network.predict if self.inside is None else self.inside.predict
             digit, probabilities = predict(pixels)
@@ -118,6 +123,7 @@ class Page:
             self.show_input(pixels)
             self.numbers.show_one(strokes, pixels, probabilities)
             self.last_pixels = pixels
+            teacher.offer(digit)
             if self.inside is not None:
                 self.inside.update(self.network, pixels)
         if final:
@@ -125,6 +131,11 @@ class Page:
             self.prediction.dataset.count = str(self.count)
             for each in [d.pixels for d in digits] if len(digits) > 1 else [pixels]:
                 window.console.log(hwd.format_wire(each))
+
+    def rerecognize(self) -> None:
+        """Show again the answer for the drawing on the pad (the network changed)."""
+        if self.prediction.textContent:
+            self.recognize(pad.strokes(), False)
 
     def show_bars(self, probabilities: list[float]) -> None:
         """Set each bar's data-p, its length (CSS variable --p) and its percentage."""
@@ -153,6 +164,7 @@ class Page:
             style.setProperty("--p", "0")
             text.textContent = ""
         self.preview.clearRect(0, 0, SIZE, SIZE)
+        teacher.hide()
         self.numbers.hide()
         self.last_pixels = None
         if self.inside is not None:
@@ -188,6 +200,7 @@ async def toggle_inside(event) -> None:
 
 
 page = Page()
+teacher = Teacher(page)
 pad.connect(create_proxy(page.recognize), create_proxy(page.clear), create_proxy(page.select))
 
 

@@ -243,7 +243,11 @@ let openNetworkFile = null;  // own_network.py's handler, once Python runs
 
 /** Hand a chosen or dropped file to Python (too big a file is not even read). */
 async function openFile(file) {
-  if (!file || !openNetworkFile) return;
+  if (!file) return;
+  if (!openNetworkFile) {
+    statusText.textContent = `Still loading: open “${file.name}” again once Python is ready.`;
+    return;
+  }
   const buffer = file.size <= MAX_NETWORK_BYTES ? await file.arrayBuffer() : null;
   pending = recognized;  // show the new network's answer for the same drawing
   if (!(await openNetworkFile(file.name, file.size, buffer))) pending = false;
@@ -324,6 +328,32 @@ window.hwdPad = {
   network: () => networkSelect.value,
   /** The .npz bytes of a network, as an ArrayBuffer. */
   networkBytes: fetchNetwork,
+  /** Text kept in this browser under "hwd.<name>" ("" if none): teach.py keeps the taught
+      examples and the adapted network's last layer there. Nothing leaves the browser. */
+  stored(name) {
+    try {
+      return localStorage.getItem(`hwd.${name}`) || "";
+    } catch {
+      return "";  // storage disabled: nothing was kept
+    }
+  },
+  /** Keep text under "hwd.<name>" ("" removes it); false if the browser refuses (full, disabled). */
+  store(name, text) {
+    try {
+      if (text) localStorage.setItem(`hwd.${name}`, text);
+      else localStorage.removeItem(`hwd.${name}`);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  /** Offer bytes (a Uint8Array) to the person as a file download. */
+  download(bytes, name) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const link = Object.assign(document.createElement("a"), { href: url, download: name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  },
   /** Called by main.py whenever it becomes ready: run a Recognize that was waiting. */
   ready() {
     if (pending) recognize();

@@ -1,4 +1,4 @@
-"""The ``hwd`` command line: show, train, evaluate, recognize, serve.
+"""The ``hwd`` command line: show, train, evaluate, recognize, serve, adapt.
 
 ``recognize`` reads a number when a strokes file holds several digits (docs/numbers.md).
 ``recognize`` and ``serve`` need only the standard library (plus Pillow to read
@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(run=_recognize)
 
     _add_serve(sub)
+
+    a = sub.add_parser("adapt", help="teach a network someone's handwriting (docs/adapt.md)")
+    a.add_argument("network", help="name (best, quick) or .npz path")
+    a.add_argument("examples", help='JSON Lines: {"label": d, "strokes": [...]} or '
+                   '{"label": d, "pixels": [784 values]} per line (- = stdin)')
+    a.add_argument("--out", required=True, help="the adapted network's .npz")
+    a.set_defaults(run=_adapt)
     return p
 
 
@@ -182,6 +189,27 @@ def _recognize(args: argparse.Namespace) -> int:
         print(signed_art(evidence["values"], network.prepare(pixels),
                          f"evidence for {evidence['digit']} (gradient x input of its logit):"))
         print(EVIDENCE_LEGEND)
+    return 0
+
+
+def _adapt(args: argparse.Namespace) -> int:
+    from . import npzwrite
+    from .adapt import adapt, read_examples
+
+    network = load(models.resolve(args.network))
+    try:
+        if args.examples == "-":
+            examples = read_examples(sys.stdin, "stdin")
+        else:
+            with open(args.examples, encoding="utf-8") as f:
+                examples = read_examples(f, args.examples)
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{args.examples}: cannot read ({one_line(e)})") from None
+    adapted = adapt(network, examples, base=args.network)
+    npzwrite.save(adapted, args.out)
+    right = sum(adapted.predict(e.pixels)[0] == e.label for e in examples)
+    print(f"{args.out}: {args.network} adapted to {len(examples)} examples "
+          f"({right} read as taught)")
     return 0
 
 

@@ -51,6 +51,8 @@ class PackedMatrix:
         """Pack a float matrix given as rows, rounding weights to ``weight_bits`` bits."""
         largest = max((abs(v) for row in rows for v in row), default=0.0)
         shift = weight_bits - math.frexp(largest)[1]  # largest * 2**shift < 2**weight_bits
+        if round(largest * 2.0**shift) >= 1 << weight_bits:  # ... unless rounding reaches it
+            shift -= 1
         scale, offset = 2.0**shift, 1 << weight_bits
         n_out = len(rows)
         columns = [int.from_bytes(struct.pack(f"<{n_out}Q", *[round(r[i] * scale) + offset
