@@ -112,18 +112,19 @@ def palette() -> dict[str, tuple[int, int, int]]:
 def diverging(values: list[float], colours: dict, ink: list[float] | None = None,
               gamma: float = 0.5) -> bytearray:
     """RGBA of signed values: blue for positive, orange for negative, stronger = more opaque
-    (|v| / largest to the power ``gamma``: below 1, weak values still show); where both are
-    faint, the ink in grey."""
+    (|v| / largest to the power ``gamma``: below 1, weak values still show).  With ``ink``
+    (evidence, which is zero off the ink), only the ink's pixels are painted, in grey where
+    the values are faint."""
     largest = max(map(abs, values), default=0.0) or 1.0
-    strengths = [(abs(v) / largest) ** gamma for v in values]
-    ink = ink or [0.0] * len(values)
-    kinds = ["towards" if s > 0.15 and v > 0 else "against" if s > 0.15 else "ink"
-             for v, s in zip(values, strengths, strict=True)]
+    towards, against = colours["towards"], colours["against"]
     rgba = bytearray(4 * len(values))
-    for channel in range(3):
-        rgba[channel::4] = bytes(colours[kind][channel] for kind in kinds)
-    rgba[3::4] = bytes(round(255 * s) if kind != "ink" else round(90 * x)
-                       for kind, s, x in zip(kinds, strengths, ink, strict=True))
+    for i in range(len(values)) if ink is None else [i for i, x in enumerate(ink) if x > 0]:
+        v = values[i]
+        strength = (abs(v) / largest) ** gamma
+        if strength > 0.15:
+            rgba[4 * i:4 * i + 4] = (*(towards if v > 0 else against), round(255 * strength))
+        elif ink:
+            rgba[4 * i:4 * i + 4] = (*colours["ink"], round(90 * ink[i]))
     return rgba
 
 
@@ -137,12 +138,11 @@ def firing(activations: list[float], columns: int, colours: dict) -> bytearray:
     off units a faint square."""
     scale = 155 / (max(activations, default=0.0) or 1.0)
     rows = -(-len(activations) // columns)
-    rgba = bytearray(4 * columns * rows)
-    n = 4 * len(activations)
-    for channel in range(3):
-        on, off = colours["firing"][channel], colours["ink"][channel]
-        rgba[channel:n:4] = bytes(on if a > 0 else off for a in activations)
-    rgba[3:n:4] = bytes(100 + int(a * scale) if a > 0 else 22 for a in activations)
+    rgba = bytearray(bytes((*colours["ink"], 22)) * len(activations)
+                     + bytes(4 * (columns * rows - len(activations))))
+    on = colours["firing"]
+    for i in [i for i, a in enumerate(activations) if a > 0]:
+        rgba[4 * i:4 * i + 4] = (*on, 100 + int(activations[i] * scale))
     return rgba
 
 
@@ -209,6 +209,9 @@ class Panel:
             else:
                 bar.removeAttribute("tabindex")
                 bar.removeAttribute("title")
+        if not self.is_open:
+            self.mark_chosen_bar(None)
+            self.shown_digit = None  # marked again when reopened
         if self.is_open and self.page.network is not None:
             explain.transposed(self.page.network)  # once per network, now rather than mid-stroke
             pixels = self.page.last_pixels

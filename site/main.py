@@ -112,6 +112,8 @@ class Page:
         self.message.textContent = ""
         if len(digits) > 1:  # a number (number_mode.py); one digit is shown as always
             self.numbers.show(digits)
+            if self.inside is not None:  # it explains one digit at a time
+                self.inside.clear()
             teacher.hide()  # a correction teaches one digit at a time
         else:
             predict = self.network.predict if self.inside is None else self.inside.predict

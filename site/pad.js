@@ -243,7 +243,11 @@ let openNetworkFile = null;  // own_network.py's handler, once Python runs
 
 /** Hand a chosen or dropped file to Python (too big a file is not even read). */
 async function openFile(file) {
-  if (!file || !openNetworkFile) return;
+  if (!file) return;
+  if (!openNetworkFile) {
+    statusText.textContent = `Still loading: open “${file.name}” again once Python is ready.`;
+    return;
+  }
   const buffer = file.size <= MAX_NETWORK_BYTES ? await file.arrayBuffer() : null;
   pending = recognized;  // show the new network's answer for the same drawing
   if (!(await openNetworkFile(file.name, file.size, buffer))) pending = false;

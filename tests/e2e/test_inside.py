@@ -201,6 +201,10 @@ def test_keyboard_only(ready_page: Page) -> None:
     expect(page.locator("#unit-title")).to_have_text("#5")
     page.keyboard.press("ArrowUp")
     expect(page.locator("#unit-title")).to_have_text("#6")
+    page.focus(f"{INSIDE} > summary")
+    page.keyboard.press("Enter")  # closed again: the bars leave the tab order
+    expect(page.locator("[data-testid=probabilities] [tabindex]")).to_have_count(0)
+    expect(page.locator("[data-testid=probabilities] [data-explained]")).to_have_count(0)
 
 
 @pytest.mark.browser_context_args(has_touch=True, is_mobile=True,
