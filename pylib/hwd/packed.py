@@ -15,7 +15,10 @@ to carry into each other.  Reading the lanes back gives W·a, exact up to the
 rounding of ``a`` to ~30 bits.  OFFSET keeps every lane non-negative.
 
 Weights stored as int16 fixed point (HWD's shipped networks) are packed straight
-from the file's bytes without a Python-level loop over weights.
+from the file's bytes without a Python-level loop over weights, and so are int8
+weights with one scale per row (the compact encoding the site ships): there lane j
+holds integers q_ji and W_ji = q_ji * row_scales[j], so the scale is applied once
+per output, to the lane sums.
 """
 
 from __future__ import annotations
@@ -32,9 +35,12 @@ _FLIP_SIGN = bytes(b ^ 0x80 for b in range(256))  # int16 high byte -> offset-bi
 class PackedMatrix:
     """A matrix (out, in) whose columns are big integers of fixed-point lanes."""
 
-    def __init__(self, columns: list[int], n_out: int, shift: int, weight_bits: int) -> None:
-        """``weight_bits``: |q| < 2**weight_bits, so OFFSET = 2**weight_bits."""
+    def __init__(self, columns: list[int], n_out: int, shift: int, weight_bits: int,
+                 row_scales: list[float] | None = None) -> None:
+        """``weight_bits``: |q| < 2**weight_bits, so OFFSET = 2**weight_bits.
+        ``row_scales``: W_ji = q_ji * 2**-shift * row_scales[j] (default: all 1)."""
         self.columns, self.n_out, self.shift = columns, n_out, shift
+        self.row_scales = row_scales
         self.offset = 1 << weight_bits
         # Lane sums stay below 2**64: n_in * A * 2**(weight_bits+1) < 2**64.
         self.input_bits = min(30, LANE_BITS - 1 - (weight_bits + 1) - len(columns).bit_length())
@@ -66,6 +72,16 @@ class PackedMatrix:
         columns = [int.from_bytes(view[i * step:(i + 1) * step], "little") for i in range(n_in)]
         return cls(columns, n_out, shift, 15)
 
+    @classmethod
+    def from_int8(cls, data: bytes, n_out: int, n_in: int, row_scales: list[float]
+                  ) -> PackedMatrix:
+        """Pack int8 weights stored column by column: W_ji = q_ji * row_scales[j]."""
+        lanes = bytearray(LANE_BYTES * n_out * n_in)
+        lanes[0::LANE_BYTES] = data.translate(_FLIP_SIGN)  # q + 2**7, as unsigned
+        view, step = memoryview(lanes), LANE_BYTES * n_out
+        columns = [int.from_bytes(view[i * step:(i + 1) * step], "little") for i in range(n_in)]
+        return cls(columns, n_out, 0, 7, list(row_scales))
+
     def dot(self, a: Sequence[float]) -> list[float]:
         """W·a for a vector of non-negative floats (pixels, ReLU or sigmoid outputs)."""
         if len(a) != len(self.columns):
@@ -86,6 +102,8 @@ class PackedMatrix:
             total_a += a_int
         lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
         bias, unit = self.offset * total_a, 2.0 ** -(self.shift + input_shift)
+        if self.row_scales:
+            return [(lane - bias) * unit * s for lane, s in zip(lanes, self.row_scales, strict=True)]
         return [(lane - bias) * unit for lane in lanes]
 
     def rows(self) -> list[list[float]]:
@@ -93,4 +111,5 @@ class PackedMatrix:
         mask, unit = (1 << LANE_BITS) - 1, 2.0**-self.shift
         cols = [[((c >> (LANE_BITS * j)) & mask) - self.offset for j in range(self.n_out)]
                 for c in self.columns]
-        return [[col[j] * unit for col in cols] for j in range(self.n_out)]
+        scales = self.row_scales or [1.0] * self.n_out
+        return [[col[j] * unit * scales[j] for col in cols] for j in range(self.n_out)]
