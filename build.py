@@ -169,10 +169,13 @@ def trim_stdlib(dest: Path) -> None:
     It runs under Pyodide's Python in Node.js; the result is cached in .cache/ by a hash
     of its inputs, since starting Pyodide takes seconds.
     """
+    from buildtools.stdlib import imports  # our code is CPython 3.11 too: parse it here
+
     stdlib = (NODE_MODULES / "pyodide" / "python_stdlib.zip").resolve()
-    roots = {"modules": sorted(bootstrap_imports(dest)),
-             "sources": [p.read_text() for p in sorted(dest.glob("*.py"))
-                         + sorted((dest / "hwd").glob("*.py"))]}
+    roots = bootstrap_imports(dest)
+    for path in [*dest.glob("*.py"), *(dest / "hwd").glob("*.py")]:  # every import, anywhere
+        roots |= imports(ast.parse(path.read_text()), "__main__", False, everywhere=True)
+    roots = {"modules": sorted(roots)}
     script = ROOT / "buildtools" / "stdlib.py"
     key = hashlib.sha256(json.dumps(roots).encode() + stdlib.read_bytes()
                          + script.read_bytes()).hexdigest()[:24]

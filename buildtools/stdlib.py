@@ -7,10 +7,10 @@ Pyodide's and PyScript's own bootstrap Python imports, and every import anywhere
 imported, through the sources in the zip, and write what is reached to a smaller zip
 with the same layout.  Imports inside functions of the standard library are not
 followed (that would pull in most of it, from ``pdb`` to ``email``); an import that
-runs when a module is imported is followed, inside ``if`` too, except in blocks that
-never run in the browser (``if __name__ == "__main__":``, ``if TYPE_CHECKING:``,
-``if sys.platform == "win32":``) and optional imports, which the module is written to
-do without (``try: import bz2`` / ``except ImportError: bz2 = None``).  Codecs are looked up by
+runs when a module is imported is followed, inside ``try`` and ``if`` too (optional
+imports included: the page then loads what it would load with the whole library),
+except in blocks that never run in the browser: ``if __name__ == "__main__":``,
+``if TYPE_CHECKING:`` and ``if sys.platform == "win32":``.  Codecs are looked up by
 name at run time (``data.decode("cp437")`` imports ``encodings.cp437``), so the codecs
 a reached module names in such a call (or as an ``encoding`` argument) are kept too.
 
@@ -23,8 +23,7 @@ as the browser will run them:
 
     node buildtools/pyodide.mjs buildtools/stdlib.py STDLIB_ZIP ROOTS_JSON OUT_ZIP
 
-ROOTS_JSON holds {"modules": [names], "sources": [Python source texts]}: each
-import anywhere in a source is a root.
+ROOTS_JSON holds {"modules": [names]}.
 """
 
 from __future__ import annotations
@@ -122,11 +121,6 @@ def imports(tree: ast.AST, module: str, is_package: bool, everywhere: bool) -> s
             if isinstance(node, ast.If) and _never_runs(node.test):
                 todo += node.orelse
                 continue
-            if isinstance(node, ast.Try) and _catches_import_error(node):
-                # `try: import bz2 / except ImportError: bz2 = None`: works without it.
-                todo += [s for s in node.body if not isinstance(s, ast.Import | ast.ImportFrom)]
-                todo += [*node.handlers, *node.orelse, *node.finalbody]
-                continue
         todo += ast.iter_child_nodes(node)
     return {name.strip(".") for name in found if name.strip(".")}
 
@@ -166,11 +160,6 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     return ".".join([*package, *([node.module] if node.module else [])])
 
 
-def _catches_import_error(node: ast.Try) -> bool:
-    names = {ast.unparse(h.type) for h in node.handlers if h.type is not None}
-    return bool(names & {"ImportError", "ModuleNotFoundError", "(ImportError, AttributeError)"})
-
-
 def _never_runs(test: ast.expr) -> bool:
     """Whether an ``if`` test is false in the browser: __main__, TYPE_CHECKING, Windows."""
     source = ast.unparse(test).replace("'", '"')
@@ -196,10 +185,7 @@ def main(argv: list[str]) -> int:
         library = Library(f.read())
     with open(roots_file) as f:
         roots = json.load(f)
-    names = set(INTERPRETER) | set(roots["modules"])
-    for source in roots["sources"]:
-        names |= imports(ast.parse(source), "__main__", False, everywhere=True)
-    kept = library.closure(names)
+    kept = library.closure([*INTERPRETER, *roots["modules"]])
     with open(out, "wb") as f:
         f.write(library.zip(kept))
     print(json.dumps(sorted(kept)))

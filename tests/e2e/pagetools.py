@@ -50,10 +50,11 @@ class Site:
         return [part.split('"', 1)[0] for part in html.split('<option value="')[1:]]
 
 
-def build_site(out: Path, models: Path) -> None:
+def build_site(out: Path, models: Path, *options: str) -> None:
     """Run build.py (as a person would) into ``out``; fail with its output if it fails."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--out", str(out), "--models", str(models)],
+        [sys.executable, str(ROOT / "build.py"), "--out", str(out), "--models", str(models),
+         *options],
         capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f"build.py failed:\n{result.stdout}{result.stderr}")
