@@ -2,7 +2,8 @@
 
 ``recognize`` and ``serve`` need only the standard library (plus Pillow to read
 PNG/JPEG files); ``show``, ``train`` and ``evaluate`` use the numpy trainer in
-``train/``.  Bad input ends with a one-line error and exit status 2.
+``train/``.  Bad input ends with a one-line error and exit status 2; every input goes
+through :mod:`hwd.inputs` (limits: docs/limits.md).
 """
 
 from __future__ import annotations
@@ -10,39 +11,51 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__, models
 from .art import ascii_art
-from .npz import NetworkFileError, load
-from .preprocess import EmptyDrawing, raster_to_pixels, strokes_to_pixels
-from .wire import WireFormatError, from_wire, parse_wire
+from .inputs import MAX_JSON_BYTES, InputError, one_line, parse_json
+from .npz import load
+from .wire import parse_wire, request_pixels
 
 USAGE_ERROR = 2
-
-
-class InputError(ValueError):
-    """Input the user must fix; printed as one line, exit status 2."""
+TRAINER_PACKAGES = {"numpy", "tqdm", "matplotlib", "PIL"}  # the extra hwd[train]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    # train and serve parse their own options.
-    if argv[:1] == ["train"]:
-        from train.train import main as train_main
-
-        return train_main(argv[1:])
-    if argv[:1] == ["serve"]:
-        from .server import main as serve_main
-
-        return serve_main(argv[1:])
-    args = _parser().parse_args(argv)
+    command = argv[0] if argv else None
     try:
+        # train parses its own options.
+        if command == "train":
+            from train.train import main as train_main
+
+            return train_main(argv[1:])
+        args = _parser().parse_args(_wire_text_last(argv))
         return args.run(args)
-    except (InputError, WireFormatError, EmptyDrawing, NetworkFileError) as e:
-        print(f"hwd {args.command}: error: {e}", file=sys.stderr)
+    except InputError as e:
+        print(f"hwd {command}: error: {one_line(e)}", file=sys.stderr)
         return USAGE_ERROR
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] not in TRAINER_PACKAGES:
+            raise
+        print(f"hwd {command}: error: this command needs {e.name}: pip install 'hwd[train]'",
+              file=sys.stderr)
+        return USAGE_ERROR
+
+
+def _wire_text_last(argv: list[str]) -> list[str]:
+    """Move wire text given as an argument behind ``--``: it starts with "-1," (background),
+    which argparse would take for an option."""
+    if argv[:1] != ["recognize"]:
+        return argv
+    wire = [a for a in argv[1:] if a.startswith("-") and "," in a]
+    if not wire or "--" in argv:
+        return argv
+    return [a for a in argv if a not in wire] + ["--", *wire]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,8 +85,57 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(run=_recognize)
 
-    sub.add_parser("serve", help="the REST server (see hwd serve --help)")
+    _add_serve(sub)
     return p
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    """``hwd serve``: the options of the REST server (hwd.server; docs/server.md)."""
+    from .server import GRACE, MAX_CONNECTIONS
+
+    v = sub.add_parser("serve", help="the REST server: GET/POST /recognize (see docs/server.md)",
+                       description="Recognize digits over HTTP (GET/POST /recognize).")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 exposes the server)")
+    v.add_argument("--port", type=port, default=5000, help="port (default 5000; 0 = any free)")
+    v.add_argument("--network", metavar="NAME|FILE",
+                   help="a shipped network (best, quick) or an .npz file "
+                        "(default: the manifest's default, else quick)")
+    v.add_argument("--site", metavar="DIR", type=Path,
+                   help="also serve this folder (the built app, dist/) at /")
+    v.add_argument("--quiet", action="store_true",
+                   help="log neither requests nor the ASCII art of each input")
+    v.add_argument("--max-connections", metavar="N", type=_positive(int), default=MAX_CONNECTIONS,
+                   help=f"connections open at once (default {MAX_CONNECTIONS})")
+    v.add_argument("--grace", metavar="SECONDS", type=_positive(float), default=GRACE,
+                   help=f"on SIGINT/SIGTERM, time to finish requests in flight (default {GRACE:g})")
+    v.set_defaults(run=_serve)
+
+
+def port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (0: the system picks a free one)."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` above zero (finite)."""
+    def parse(text: str) -> float:
+        value = kind(text)
+        if not 0 < value < float("inf"):
+            raise ValueError(text)
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    return serve(args)
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -107,63 +169,48 @@ def _recognize(args: argparse.Namespace) -> int:
     return 0
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+
+
 def read_input(spec: str) -> list[float]:
     """Network input from wire text, a .png/.jpg image, or a .json strokes file (or stdin)."""
     if spec == "-":
-        return _parse_text(sys.stdin.read())
+        return _parse_text(_read_limited(sys.stdin.buffer, "stdin"))
     if "," in spec:
         return parse_wire(spec)
     path = Path(spec)
-    if not path.is_file():
-        raise InputError(f"{spec}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"):
-        return _read_image(path)
     try:
-        return _parse_text(path.read_text())
-    except UnicodeDecodeError:
-        raise InputError(f"{spec}: not text, JSON or an image") from None
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte
+        is_file = False
+    if not is_file:
+        raise InputError(f"{spec[:80]}: no such file")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        from .images import read_image
+
+        return read_image(path)
+    try:
+        with path.open("rb") as f:
+            return _parse_text(_read_limited(f, spec))
+    except OSError as e:
+        raise InputError(f"{spec}: cannot read ({e.strerror})") from None
 
 
-def _parse_text(text: str) -> list[float]:
+def _read_limited(stream, name: str) -> bytes:
+    """At most MAX_JSON_BYTES of a binary stream; more is an error, not a memory hog."""
+    data = stream.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"{name}: longer than {MAX_JSON_BYTES} bytes; not a digit")
+    return data
+
+
+def _parse_text(data: bytes) -> list[float]:
     """Wire values, or JSON: {"strokes": [...]}, a bare strokes list, or {"imgdata": [...]}."""
-    stripped = text.strip()
-    if not stripped.startswith(("{", "[")):
-        return parse_wire(stripped)
     try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e}") from None
-    if isinstance(data, dict) and "imgdata" in data:
-        return from_wire(data["imgdata"])
-    strokes = data.get("strokes") if isinstance(data, dict) else data
-    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
-        raise InputError('JSON must be {"strokes": [[[x, y], ...], ...]} or {"imgdata": [...]}')
-    try:
-        return strokes_to_pixels(strokes)
-    except EmptyDrawing:
-        raise
-    except (TypeError, IndexError, ValueError) as e:
-        raise InputError(f"strokes must be lists of [x, y] points ({e})") from None
-
-
-def _read_image(path: Path) -> list[float]:
-    """A grayscale image; dark ink on a light background is inverted so that 1.0 = ink."""
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise InputError("reading images needs Pillow: pip install pillow") from None
-    try:
-        with Image.open(path) as image:
-            gray = image.convert("L")
-            width, height = gray.size
-            values = [v / 255 for v in gray.getdata()]
-    except (UnidentifiedImageError, OSError) as e:
-        raise InputError(f"{path}: unreadable image ({e})") from None
-    rows = [values[y * width:(y + 1) * width] for y in range(height)]
-    border = rows[0] + rows[-1] + [r[0] for r in rows] + [r[-1] for r in rows]
-    if sum(border) / len(border) > 0.5:
-        rows = [[1.0 - v for v in row] for row in rows]
-    # Faint scanner noise would otherwise count as ink and inflate the bounding box.
-    rows = [[v if v > 0.1 else 0.0 for v in row] for row in rows]
-    return raster_to_pixels(rows)
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError as e:
+        raise InputError(f"the input is not UTF-8 text (byte {e.start} is invalid)") from None
+    if not text.startswith(("{", "[")):
+        return parse_wire(text)
+    request = parse_json(text)
+    return request_pixels({"strokes": request} if isinstance(request, list) else request)
