@@ -46,6 +46,7 @@ PYSCRIPT_LAZY_CHUNKS = ("error-",)
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 CACHE = ROOT / ".cache"  # results of slow build steps, by a hash of their inputs
+STDLIB, STDLIB_COMPILED = "python_stdlib.zip", "python_stdlib.pyc.zip"  # in pyodide/
 # Python import statements inside PyScript's JavaScript (its bootstrap Python is in strings).
 JS_PYTHON_IMPORT = re.compile(r"""(?:\\n|^|["'`;])\s*(?:from\s+([\w.]+)\s+import\s+([\w, ]+)"""
                               r"""|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))""", re.M)
@@ -164,7 +165,8 @@ def copy_pyscript(dest: Path) -> None:
 
 
 def trim_stdlib(dest: Path) -> None:
-    """Replace pyodide/python_stdlib.zip by the modules the page can import (buildtools/stdlib.py).
+    """Replace pyodide/python_stdlib.zip by the modules the page can import (buildtools/stdlib.py),
+    and write them compiled beside it (python_stdlib.pyc.zip, for the service worker).
 
     It runs under Pyodide's Python in Node.js; the result is cached in .cache/ by a hash
     of its inputs, since starting Pyodide takes seconds.
@@ -179,19 +181,24 @@ def trim_stdlib(dest: Path) -> None:
     script = ROOT / "buildtools" / "stdlib.py"
     key = hashlib.sha256(json.dumps(roots).encode() + stdlib.read_bytes()
                          + script.read_bytes()).hexdigest()[:24]
-    cached = CACHE / "stdlib" / f"{key}.zip"
+    cached = CACHE / "stdlib" / key
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
-            (Path(tmp) / "roots.json").write_text(json.dumps(roots))
+        tmp = Path(tempfile.mkdtemp(dir=cached.parent))
+        try:
+            (tmp / "roots.json").write_text(json.dumps(roots))
             result = subprocess.run(
                 ["node", str(ROOT / "buildtools" / "pyodide.mjs"), str(script), str(stdlib),
-                 str(Path(tmp) / "roots.json"), str(Path(tmp) / "stdlib.zip")],
+                 str(tmp / "roots.json"), str(tmp / STDLIB), str(tmp / STDLIB_COMPILED)],
                 capture_output=True, text=True, check=False)
             if result.returncode:
                 raise BuildError(f"trimming the standard library failed:\n{result.stderr}")
-            (Path(tmp) / "stdlib.zip").replace(cached)
-    shutil.copyfile(cached, dest / "pyodide" / "python_stdlib.zip")
+            (tmp / "roots.json").unlink()
+            tmp.rename(cached)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for name in (STDLIB, STDLIB_COMPILED):
+        shutil.copyfile(cached / name, dest / "pyodide" / name)
 
 
 def bootstrap_imports(dest: Path) -> set[str]:

@@ -274,7 +274,8 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Last-Modified", formatdate(modified, usegmt=True))
         self.end_headers()
-        self.wfile.write(body)
+        with contextlib.suppress(ConnectionError):  # a page closed mid-download
+            self.wfile.write(body)
 
     def gzipped(self, path: Path) -> bytes:
         with self.lock:

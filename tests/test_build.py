@@ -78,6 +78,11 @@ def test_config_preloads_and_version(built: Path) -> None:
     files = json.loads(re.search(r"const FILES = (\[.*\]);", sw)[1])
     assert all((built / f).is_file() for f in files if f != "./")
     assert "./pyodide/python_stdlib.zip" in files and "./networks/quick.npz" in files
+    assert "./pyodide/python_stdlib.pyc.zip" in files  # what repeat visits get (sw.js)
+    with zipfile.ZipFile(built / "pyodide" / "python_stdlib.pyc.zip") as compiled:
+        names = {n.removesuffix(".pyc") for n in compiled.namelist()}
+    assert names == {n.removesuffix(".py") for n in zipfile.ZipFile(
+        built / "pyodide" / "python_stdlib.zip").namelist()}
 
 
 def library(modules: dict[str, str]) -> Library:
