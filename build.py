@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -44,6 +45,9 @@ PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 # TOML parser is neither needed nor shipped.
 PYSCRIPT_LAZY_CHUNKS = ("error-",)
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
+# Page modules loaded only when the person opens what they show: each ships as NAME.zip with
+# the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.json.
+LAZY_PAGE_MODULES = ("inside", "own_network")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 CACHE = ROOT / ".cache"  # results of slow build steps, by a hash of their inputs
 STDLIB, STDLIB_COMPILED = "python_stdlib.zip", "python_stdlib.pyc.zip"  # in pyodide/
@@ -100,20 +104,23 @@ def write_site(dest: Path, models: Path, trim: bool = True) -> None:
     """Write every file of the site into the empty folder ``dest``."""
     copy_pyodide(dest / "pyodide")
     copy_pyscript(dest / "pyscript")
-    modules = copy_package(dest / "hwd")
+    # The page's own modules beside main.py (site/*.py), importable by main.py.
+    pages = sorted(p.name for p in SITE.glob("*.py")
+                   if p.name != "main.py" and p.stem not in LAZY_PAGE_MODULES)
+    modules = copy_package(dest / "hwd", pages)
     networks = copy_networks(dest / "networks", models)
     for name in SITE_FILES:
         shutil.copy2(SITE / name, dest / name)
-    # The page's own modules beside main.py (site/*.py), importable by main.py.
-    pages = sorted(p.name for p in SITE.glob("*.py") if p.name != "main.py")
+    index = dest / "index.html"
     for name in pages:
         shutil.copy2(SITE / name, dest / name)
+    for name in LAZY_PAGE_MODULES:
+        write_lazy_module(dest, name, modules)
     config = json.loads((SITE / "pyscript.json").read_text())
     config["files"] = {f"./{m}": f"./{m}" for m in [f"hwd/{m}" for m in modules] + pages}
     (dest / "pyscript.json").write_text(json.dumps(config, indent=1))
     if trim:
         trim_stdlib(dest)
-    index = dest / "index.html"
     index.write_text(index.read_text()
                      .replace("<!-- NETWORK OPTIONS -->", options(networks))
                      .replace("<!-- PRELOAD -->", preloads(dest, networks)))
@@ -175,8 +182,8 @@ def trim_stdlib(dest: Path) -> None:
 
     stdlib = (NODE_MODULES / "pyodide" / "python_stdlib.zip").resolve()
     roots = bootstrap_imports(dest)
-    for path in [*dest.glob("*.py"), *(dest / "hwd").glob("*.py")]:  # every import, anywhere
-        roots |= imports(ast.parse(path.read_text()), "__main__", False, everywhere=True)
+    for source in shipped_python(dest):  # every import, anywhere
+        roots |= imports(ast.parse(source), "__main__", False, everywhere=True)
     roots = {"modules": sorted(roots)}
     script = ROOT / "buildtools" / "stdlib.py"
     key = hashlib.sha256(json.dumps(roots).encode() + stdlib.read_bytes()
@@ -201,6 +208,16 @@ def trim_stdlib(dest: Path) -> None:
         shutil.copyfile(cached / name, dest / "pyodide" / name)
 
 
+def shipped_python(dest: Path) -> list[str]:
+    """The source of every Python module the site ships: hwd/*.py, the page's *.py, and
+    those inside the lazily loaded NAME.zip."""
+    sources = [p.read_text() for p in sorted([*dest.glob("*.py"), *(dest / "hwd").glob("*.py")])]
+    for archive in sorted(dest.glob("*.zip")):
+        with zipfile.ZipFile(archive) as z:
+            sources += [z.read(n).decode() for n in sorted(z.namelist()) if n.endswith(".py")]
+    return sources
+
+
 def bootstrap_imports(dest: Path) -> set[str]:
     """The modules that Pyodide and PyScript import from their own code when they start."""
     names = set()
@@ -223,9 +240,33 @@ def copy_without_source_map(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def copy_package(dest: Path) -> list[str]:
-    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
-    needed, todo = set(), ["__init__"]
+def write_lazy_module(dest: Path, name: str, loaded: list[str]) -> None:
+    """``NAME.zip``: site/NAME.py and the hwd modules it needs beyond those loaded at start,
+    which main.py fetches and unpacks when the person first opens what NAME shows."""
+    source = (SITE / f"{name}.py").read_text()
+    roots = hwd_imports(source)
+    extra = [m for m in sorted(f"{r}.py" for r in package_modules(roots)) if m not in loaded]
+    with zipfile.ZipFile(dest / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{name}.py", source)
+        for module in extra:
+            z.writestr(f"hwd/{module}", (PACKAGE / module).read_text())
+
+
+def hwd_imports(source: str) -> set[str]:
+    """The hwd modules a page module imports by name: from hwd import explain / from
+    hwd.explain import ..."""
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "hwd":
+            roots |= {alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hwd."):
+            roots.add(node.module.split(".")[1])
+    return roots
+
+
+def package_modules(roots: Iterable[str]) -> set[str]:
+    """The modules of hwd that importing ``roots`` loads (following relative imports)."""
+    needed, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name in needed:
@@ -236,8 +277,16 @@ def copy_package(dest: Path) -> list[str]:
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 if node.module:
                     todo.append(node.module.split(".")[0])
-                else:  # from . import a, b
-                    todo += [alias.name for alias in node.names]
+                else:  # from . import a, b (modules; a name like __version__ is not one)
+                    todo += [a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()]
+    return needed
+
+
+def copy_package(dest: Path, pages: Iterable[str] = ()) -> list[str]:
+    """The modules of hwd that ``import hwd`` loads, and those the page modules ``pages``
+    (loaded at start) import by name, following relative imports; their names."""
+    roots = {"__init__"}.union(*(hwd_imports((SITE / page).read_text()) for page in pages))
+    needed = package_modules(roots)
     dest.mkdir()
     modules = sorted(f"{name}.py" for name in needed)
     for module in modules:

@@ -59,6 +59,21 @@ def test_compact_network_saved_again_keeps_its_weights() -> None:
         np.testing.assert_allclose(a.rows()[:5], b.rows()[:5], rtol=1e-5, atol=1e-9)
 
 
+def test_compact_matrix_transposes_for_backward_passes() -> None:
+    """transpose(), column() and signed dot() (hwd.explain) hold the row scales too."""
+    compact = hwd.load(compact_bytes(hwd.load(ROOT / "models" / "quick.npz")))
+    w = compact.weights[1]  # 10 x 800
+    dense = np.array(w.rows())
+    np.testing.assert_allclose(w.column(3), dense[:, 3], rtol=1e-12)
+    t = w.transpose()
+    np.testing.assert_allclose(np.array(t.rows()), dense.T, rtol=1e-12)
+    np.testing.assert_allclose(t.column(4), dense[4, :], rtol=1e-12)
+    delta = np.random.default_rng(3).normal(size=10)
+    np.testing.assert_allclose(t.dot(delta.tolist(), signed=True), dense.T @ delta,
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(np.array(t.transpose().rows()), dense, rtol=1e-12)
+
+
 def test_huffman_only_zip_is_a_valid_npz() -> None:
     members = {"a": bytes(range(256)) * 10, "b": b"\x00" * 1000}
     data = npz_bytes(members, zlib.Z_HUFFMAN_ONLY)

@@ -67,9 +67,10 @@ def test_one_version_and_the_license_pyproject_names():
     assert "version" not in project and "version" in project["dynamic"]
     assert project["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
-    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
-    versions = [name for name in tracked if hwd.__version__ in (ROOT / name).read_text()]
+    tracked = subprocess.run(["git", "ls-files", "*.py", "*.toml", "*.cfg"],
+                             capture_output=True, text=True, cwd=ROOT, check=True).stdout.split()
+    versions = [name for name in tracked
+                if f'"{hwd.__version__}"' in (ROOT / name).read_text(errors="replace")]
     assert versions == ["pylib/hwd/__init__.py"]
 
 

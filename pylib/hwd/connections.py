@@ -10,10 +10,13 @@ process dies under them.  This module closes those gaps:
   idle timeout applies.  It knows the connection's phase: ``idle`` (waiting for a request),
   ``reading`` (a request has begun) or ``answering`` (the request is in, the answer is being
   made and sent).
-* :class:`Links` keeps the open connections.  At most ``limit`` are open: a new connection
-  takes the place of the one that has been idle or reading the longest, so a client that
-  sends its request at once is served even while slow clients fill every place; only when
-  every connection is being answered is a new one turned away (503).
+* :class:`Links` keeps the open connections, at most ``limit`` of them.
+* :class:`Lobby` holds, without a thread, the connections that arrive while every place is
+  taken.  One whose request head is in takes the place of the connection that has been idle
+  or reading the longest, so a client that sends its request at once is served even while
+  slow clients fill every place; any takes a place that frees up; one still waiting after a
+  second is turned away (503).  A client that trickles its request head thus cannot push
+  anyone out, and costs no thread while it waits.
 * :meth:`Links.stop` stops the server's side gracefully: idle keep-alive connections are
   closed, requests in flight are finished (their answers say ``Connection: close``), and
   whatever is still open when the grace period ends is closed without an answer (never in
@@ -23,10 +26,14 @@ process dies under them.  This module closes those gaps:
 from __future__ import annotations
 
 import contextlib
+import queue
 import select
+import selectors
 import socket
 import threading
 import time
+import traceback
+from collections.abc import Callable
 
 IDLE, READING, ANSWERING = "idle", "reading", "answering"
 CHUNK = 64 * 1024  # bytes asked of the socket per read
@@ -144,12 +151,15 @@ class Links:
         self.stopping = False
         self.evicted = 0  # connections closed to make room, since the start
 
-    def admit(self, sock: socket.socket) -> Link | None:
-        """A link for a new connection, making room if needed; None to turn it away."""
+    def admit(self, sock: socket.socket, evict: bool = False) -> Link | None:
+        """A link for a new connection if there is a place (or, with ``evict``, if one can be
+        made by closing the connection idle or reading the longest); None otherwise."""
         with self.lock:
             if self.stopping:
                 return None
             if len(self.open) >= self.limit:
+                if not evict:
+                    return None
                 victim = min((link for link in self.open.values() if link.phase != ANSWERING),
                              key=lambda link: link.since, default=None)
                 if victim is None:
@@ -201,3 +211,133 @@ def readable(sock: socket.socket) -> bool:
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))
+
+
+HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
+PEEK = 64 * 1024  # bytes looked at for the end of a request head (a longer head gets 431)
+RECHECK = 0.05  # seconds before looking again at a connection whose head is not all in
+
+
+class Lobby:
+    """Connections waiting, without a thread, for a place among the open ones (see above).
+
+    The accepting thread hands arrivals in with :meth:`add`; the lobby's own thread watches
+    them with a selector and calls ``start(sock, address)`` for one that gets a place, or
+    ``refuse(sock)`` for one that waited ``wait`` seconds in vain (or when stopping).
+    """
+
+    def __init__(self, links: Links, start: Callable[[socket.socket, tuple], None],
+                 refuse: Callable[[socket.socket], None], wait: float, size: int) -> None:
+        self.links, self.start, self.refuse, self.wait, self.size = (
+            links, start, refuse, wait, size)
+        self.arrivals: queue.SimpleQueue = queue.SimpleQueue()
+        self.waiting: dict[socket.socket, tuple[tuple, float]] = {}  # address, arrival time
+        self.resting: dict[socket.socket, float] = {}  # head not all in: look again then
+        self.selector = selectors.DefaultSelector()
+        self.bell, self.ringer = socket.socketpair()
+        self.bell.setblocking(False)
+        self.ringer.setblocking(False)
+        self.selector.register(self.bell, selectors.EVENT_READ)
+        self.closing = False
+        self.turned_away = 0  # connections that waited in vain, since the start
+        self.thread = threading.Thread(target=self.run, name="hwd-lobby", daemon=True)
+        self.thread.start()
+
+    def add(self, sock: socket.socket, address: tuple) -> bool:
+        """Let ``sock`` wait for a place; False if the lobby is full (turn it away)."""
+        if self.closing or len(self.waiting) + self.arrivals.qsize() >= self.size:
+            return False
+        self.arrivals.put((sock, address))
+        self._ring()
+        return True
+
+    def close(self) -> None:
+        """Turn away everyone waiting and stop the lobby's thread."""
+        self.closing = True
+        self._ring()
+        self.thread.join(5)
+
+    def _ring(self) -> None:
+        with contextlib.suppress(OSError):  # the bell is already ringing (its buffer is full)
+            self.ringer.send(b"\0")
+
+    def run(self) -> None:
+        while not self.closing:
+            try:
+                self._turn()
+            except Exception:  # a bug, or no thread to be had: the lobby must go on
+                traceback.print_exc()
+        for sock in list(self.waiting):
+            self._leave(sock)
+            self.refuse(sock)
+        while not self.arrivals.empty():
+            self.refuse(self.arrivals.get()[0])
+        self.selector.close()
+        self.bell.close()
+        self.ringer.close()
+
+    def _turn(self) -> None:
+        """Take in arrivals, look at those that sent something, let time pass."""
+        ready = [key.fileobj for key, _ in self.selector.select(RECHECK)]
+        if self.bell in ready:
+            with contextlib.suppress(OSError):
+                self.bell.recv(4096)
+        while not self.arrivals.empty():
+            sock, address = self.arrivals.get()
+            sock.setblocking(False)
+            self.waiting[sock] = (address, time.monotonic())
+            self.selector.register(sock, selectors.EVENT_READ)
+        for sock in ready:
+            if sock is not self.bell and sock in self.waiting:
+                self._look(sock)
+        self._pass_time()
+
+    def _look(self, sock: socket.socket) -> None:
+        """A waiting connection has sent something: is its request head all in?"""
+        try:
+            data = sock.recv(PEEK, socket.MSG_PEEK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away
+            self._leave(sock)
+            sock.close()
+        elif any(end in data for end in HEAD_ENDS) or len(data) >= PEEK:
+            self._enter(sock, evict=True)
+        else:  # level-triggered: do not look again until more may have come
+            self.selector.unregister(sock)
+            self.resting[sock] = time.monotonic() + RECHECK
+
+    def _pass_time(self) -> None:
+        """Wake rested connections, give freed places away, turn away who waited too long."""
+        now = time.monotonic()
+        for sock, until in list(self.resting.items()):
+            if now >= until:
+                del self.resting[sock]
+                self.selector.register(sock, selectors.EVENT_READ)
+        while self.waiting:  # oldest first (dicts keep their order of arrival)
+            sock, (_, since) = next(iter(self.waiting.items()))
+            if len(self.links.open) < self.links.limit and self._enter(sock, evict=False):
+                continue
+            if now - since < self.wait:
+                break
+            self._leave(sock)
+            self.turned_away += 1
+            self.refuse(sock)
+
+    def _enter(self, sock: socket.socket, evict: bool) -> bool:
+        """Give ``sock`` a place among the open connections, if it can have one."""
+        if self.links.admit(sock, evict) is None:
+            return False
+        address, _ = self._leave(sock)
+        sock.setblocking(True)
+        self.start(sock, address)
+        return True
+
+    def _leave(self, sock: socket.socket) -> tuple[tuple, float]:
+        if sock in self.resting:
+            del self.resting[sock]
+        else:
+            self.selector.unregister(sock)
+        return self.waiting.pop(sock)

@@ -40,7 +40,8 @@ def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes, fortran: bool = F
 
 
 def npz_bytes(members: dict[str, bytes], strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
-    """A zip of deflated ``.npy`` members, as ``numpy.savez_compressed`` writes it.
+    """A zip of deflated ``.npy`` members, as ``numpy.savez_compressed`` writes it, but with a
+    fixed timestamp: the same network always gives the same bytes.
 
     Written here rather than with ``zipfile``, which cannot choose the deflate
     ``strategy`` (``zlib.Z_HUFFMAN_ONLY`` for weights, whose bytes have no repeats).
@@ -87,6 +88,9 @@ def _weights(matrix: PackedMatrix) -> list[float]:
     values = [(q - offset) * unit for q in struct.unpack(f"<{n_out * n_in}Q", _lanes(matrix))]
     if matrix.row_scales:
         values = [v * s for v, s in zip(values, matrix.row_scales * n_in, strict=True)]
+    if matrix.column_scales:
+        each = [c for c in matrix.column_scales for _ in range(n_out)]
+        values = [v * c for v, c in zip(values, each, strict=True)]
     return values
 
 

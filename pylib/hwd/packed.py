@@ -16,15 +16,17 @@ rounding of ``a`` to ~30 bits.  OFFSET keeps every lane non-negative.
 
 Weights stored as int16 fixed point (HWD's shipped networks) are packed straight
 from the file's bytes without a Python-level loop over weights, and so are int8
-weights with one scale per row (the compact encoding the site ships): there lane j
-holds integers q_ji and W_ji = q_ji * row_scales[j], so the scale is applied once
-per output, to the lane sums.
+weights with one scale per row (the compact encoding the site ships): there
+W = diag(row_scales) · Q, lane j holds the integers q_ji and the scale is applied
+once per output, to the lane sums.  The transpose of such a matrix has a scale per
+column instead, applied to the inputs: W^T·a = Q^T·(row_scales ⊙ a).
 """
 
 from __future__ import annotations
 
 import math
 import struct
+from array import array
 from collections.abc import Sequence
 
 LANE_BYTES = 8
@@ -36,14 +38,16 @@ class PackedMatrix:
     """A matrix (out, in) whose columns are big integers of fixed-point lanes."""
 
     def __init__(self, columns: list[int], n_out: int, shift: int, weight_bits: int,
-                 row_scales: list[float] | None = None) -> None:
-        """``weight_bits``: |q| < 2**weight_bits, so OFFSET = 2**weight_bits.
-        ``row_scales``: W_ji = q_ji * 2**-shift * row_scales[j] (default: all 1)."""
+                 row_scales: list[float] | None = None,
+                 column_scales: list[float] | None = None) -> None:
+        """``weight_bits``: |q| < 2**weight_bits, so OFFSET = 2**weight_bits.  The matrix is
+        W_ji = row_scales[j] * q_ji * 2**-shift * column_scales[i] (scales default to 1)."""
         self.columns, self.n_out, self.shift = columns, n_out, shift
-        self.row_scales = row_scales
+        self.row_scales, self.column_scales = row_scales, column_scales
         self.offset = 1 << weight_bits
         # Lane sums stay below 2**64: n_in * A * 2**(weight_bits+1) < 2**64.
         self.input_bits = min(30, LANE_BITS - 1 - (weight_bits + 1) - len(columns).bit_length())
+        self.half_lanes = int.from_bytes((bytes(LANE_BYTES - 1) + b"\x80") * n_out, "little")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -55,6 +59,8 @@ class PackedMatrix:
         """Pack a float matrix given as rows, rounding weights to ``weight_bits`` bits."""
         largest = max((abs(v) for row in rows for v in row), default=0.0)
         shift = weight_bits - math.frexp(largest)[1]  # largest * 2**shift < 2**weight_bits
+        if round(largest * 2.0**shift) >= 1 << weight_bits:  # ... unless rounding reaches it
+            shift -= 1
         scale, offset = 2.0**shift, 1 << weight_bits
         n_out = len(rows)
         columns = [int.from_bytes(struct.pack(f"<{n_out}Q", *[round(r[i] * scale) + offset
@@ -82,15 +88,18 @@ class PackedMatrix:
         columns = [int.from_bytes(view[i * step:(i + 1) * step], "little") for i in range(n_in)]
         return cls(columns, n_out, 0, 7, list(row_scales))
 
-    def dot(self, a: Sequence[float]) -> list[float]:
-        """W·a for a vector of non-negative floats (pixels, ReLU or sigmoid outputs)."""
+    def dot(self, a: Sequence[float], signed: bool = False) -> list[float]:
+        """W·a for a vector of non-negative floats (pixels, ReLU or sigmoid outputs); with
+        ``signed``, of floats of any sign (backward passes), for one more addition."""
         if len(a) != len(self.columns):
             raise ValueError(f"expected {len(self.columns)} inputs, got {len(a)}")
+        if self.column_scales:  # positive, so the signs stay
+            a = [v * c for v, c in zip(a, self.column_scales, strict=True)]
         nonzero = [(i, v) for i, v in enumerate(a) if v]
         if not nonzero:
             return [0.0] * self.n_out
-        largest = max(v for _, v in nonzero)
-        if min(v for _, v in nonzero) < 0 or not math.isfinite(largest):
+        largest = max(abs(v) for _, v in nonzero) if signed else max(v for _, v in nonzero)
+        if not math.isfinite(largest) or (not signed and min(v for _, v in nonzero) < 0):
             raise ValueError("inputs must be finite and non-negative")
         # largest * 2**input_shift < 2**input_bits; capped so 2.0**x cannot overflow.
         input_shift = min(self.input_bits - math.frexp(largest)[1], 900)
@@ -100,16 +109,45 @@ class PackedMatrix:
             a_int = int(v * scale)
             total += a_int * columns[i]
             total_a += a_int
-        lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
         bias, unit = self.offset * total_a, 2.0 ** -(self.shift + input_shift)
+        if signed:
+            # A lane's sum may be negative, but it is above -2**63 (the bound on input_bits):
+            # with 2**63 added to every lane, T's 64-bit digits are the lanes again.
+            total += self.half_lanes  # 2**63 in every lane
+            bias += 1 << (LANE_BITS - 1)
+        lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
         if self.row_scales:
             return [(lane - bias) * unit * s for lane, s in zip(lanes, self.row_scales, strict=True)]
         return [(lane - bias) * unit for lane in lanes]
+
+    def column(self, i: int) -> list[float]:
+        """Column ``i`` of W: the weights from input ``i`` to every output."""
+        lanes = struct.unpack(f"<{self.n_out}Q", self.columns[i].to_bytes(LANE_BYTES * self.n_out,
+                                                                          "little"))
+        unit = 2.0**-self.shift * (self.column_scales[i] if self.column_scales else 1.0)
+        scales = self.row_scales or [1.0] * self.n_out
+        return [(lane - self.offset) * unit * s for lane, s in zip(lanes, scales, strict=True)]
+
+    def transpose(self) -> PackedMatrix:
+        """W^T, packed the same way (its columns are the rows of W), for backward passes."""
+        n_in, size = len(self.columns), LANE_BYTES * self.n_out
+        # Every lane in column-major order, then each row of W gathered by a strided slice.
+        lanes = array("Q", b"".join(c.to_bytes(size, "little") for c in self.columns))
+        if lanes.itemsize != LANE_BYTES:  # pragma: no cover (no such platform in use)
+            raise RuntimeError("array('Q') is not 64-bit here")
+        columns = [int.from_bytes(lanes[j::self.n_out].tobytes(), "little")
+                   for j in range(self.n_out)]
+        return PackedMatrix(columns, n_in, self.shift, self.offset.bit_length() - 1,
+                            row_scales=self.column_scales, column_scales=self.row_scales)
 
     def rows(self) -> list[list[float]]:
         """The matrix as float rows (for inspection and tests; slow)."""
         mask, unit = (1 << LANE_BITS) - 1, 2.0**-self.shift
         cols = [[((c >> (LANE_BITS * j)) & mask) - self.offset for j in range(self.n_out)]
                 for c in self.columns]
-        scales = self.row_scales or [1.0] * self.n_out
-        return [[col[j] * unit * scales[j] for col in cols] for j in range(self.n_out)]
+        rows = [[col[j] * unit for col in cols] for j in range(self.n_out)]
+        if self.row_scales or self.column_scales:
+            columns = self.column_scales or [1.0] * len(cols)
+            rows = [[v * s * c for v, c in zip(row, columns, strict=True)]
+                    for row, s in zip(rows, self.row_scales or [1.0] * self.n_out, strict=True)]
+        return rows

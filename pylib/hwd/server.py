@@ -5,19 +5,24 @@ Endpoints (see docs/server.md)::
     GET  /recognize?imgdata=v0,...,v783   -> "7" as text/plain, like the ancestor's Flask app
     POST /recognize  {"imgdata": [...]} or {"strokes": [[[x, y], ...], ...]}
                                           -> {"digit": 7, "probabilities": [10 floats]}
+                                             (several digits: also "number", "digits")
     GET  /healthz                         -> {"status": "ok", "network": ..., "layers": [...]}
     GET  /<file>                          -> the built site, with ``--site DIR``
 
 ``imgdata`` is the wire format of :mod:`hwd.wire` (784 values in [-1, 1], +1 = ink,
-column-major).  Every bad request gets a JSON ``{"error": "..."}`` with a 4xx status; a
-bug gets a 500 with no details, and its traceback goes to the server's stderr only.
+column-major).  Every bad request gets a JSON ``{"error": "..."}`` with a 4xx status (505
+for HTTP/2 and later, 503 when every place is busy); a bug gets a 500 with no details, and
+its traceback goes to the server's stderr only.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer``: hwd has no
 dependencies, a thread per connection keeps a slow client from blocking the others, and
 recognition is pure Python under the GIL, so an async framework would not make it faster.
 
 The request logic (:class:`App`) takes a method, a target and a body and returns a
-:class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes.
+:class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes, and
+refuses heads that could be read two ways (:func:`check_head`).  What slow clients and a
+stop need (a cap on connections, a deadline per request, a graceful stop) is in
+:mod:`hwd.connections`; requests take turns at the CPU, small ones first (:mod:`hwd.turns`).
 """
 
 from __future__ import annotations
@@ -42,10 +47,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import inputs, models
 from .art import ascii_art
-from .connections import READING, Link, Links
+from .connections import READING, Link, Links, Lobby
 from .network import Network
 from .npz import NetworkFileError, load
 from .preprocess import strokes_to_pixels
+from .segment import read_number, to_json
+from .turns import Turns
 from .wire import WireFormatError, from_wire, parse_wire
 
 MAX_URL = 32 * 1024  # request target, bytes: 784 values need about 5 KiB
@@ -56,7 +63,10 @@ MAX_COORDINATE = inputs.MAX_COORDINATE  # |x| and |y| of a stroke point, in any 
 TIMEOUT = 10.0  # seconds a connection may stay silent before the server drops it
 DEADLINE = 15.0  # seconds from a request's first byte to its last, however it trickles in
 MAX_CONNECTIONS = 256  # open at once; a new one replaces the longest idle or slowest one
+LOBBY_WAIT = 1.0  # seconds a new connection may wait for a place when all are taken
+LOBBY_SIZE = 1024  # connections waiting for a place (without a thread), at most
 GRACE = 5.0  # seconds to finish requests in flight when stopping
+HEAD_START = 100_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -190,7 +200,12 @@ class App:
         else:
             pixels = strokes_pixels(request["strokes"])
         digit, probabilities = self.recognize(pixels)
-        return json_response(200, {"digit": digit, "probabilities": probabilities}, CORS)
+        answer = {"digit": digit, "probabilities": probabilities}
+        if given == ["strokes"]:  # several digits: the number too (docs/numbers.md)
+            digits = read_number(request["strokes"], self.network.feedforward)
+            if len(digits) > 1:
+                answer.update(to_json(digits))
+        return json_response(200, answer, CORS)
 
     def recognize(self, pixels: list[float]) -> tuple[int, list[float]]:
         """The network's answer, logged as ASCII art of the input (unless quiet)."""
@@ -334,7 +349,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """Read through the connection's link instead of a plain socket file."""
-        super().setup()
+        super().setup()  # the socket, Nagle off, wfile
         self.rfile.close()
         self.link = self.server.links.get(self.request)
         self.rfile = self.link  # type: ignore[assignment]  # readline/read/close is all it needs
@@ -342,6 +357,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         """Read one request and answer it: one cut short gets 400, one too slow 408."""
         self.close_connection = True
+        # What send_error needs if the request line never arrives whole.
         self.command, self.requestline, self.request_version = "", "", "HTTP/1.1"
         if not self.link.next_request():  # the server is stopping
             return
@@ -388,7 +404,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_error(400, f"the body ended after {len(body)} of {self.length} bytes")
             return
         self.link.answering()  # from here on the connection is not taken away
-        self.send(self.server.app.handle(self.command, self.path, body))
+        with self.server.turns.turn(len(self.path) + len(body)):
+            response = self.server.app.handle(self.command, self.path, body)
+        self.send(response)
 
     def handle_expect_100(self) -> bool:
         """Refuse a bad head or an oversized body before the client sends the body."""
@@ -452,17 +470,29 @@ class Server(ThreadingHTTPServer):
                  max_connections: int = MAX_CONNECTIONS) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.app, self.quiet = app, quiet
+        self.turns = Turns(HEAD_START)  # the CPU: one request at a time, small ones first
         self.links = Links(max_connections, timeout, deadline)
+        self.lobby = Lobby(self.links, super().process_request, self.refuse, LOBBY_WAIT,
+                           LOBBY_SIZE)
         self._log_lock = threading.Lock()
-        super().__init__(address, Handler)
+        super().__init__(address, Handler)  # closes the lobby too if it cannot listen
 
     def process_request(self, request: socket.socket, client_address: tuple) -> None:
-        """Admit the connection (making room if needed) and serve it in a thread of its own."""
-        if self.links.admit(request) is None:  # every connection is being answered, or stopping
-            self.turn_away(request)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
+        """Serve the connection in a thread of its own if it has a place, else let it wait."""
+        if self.links.admit(request) is not None:
+            super().process_request(request, client_address)
+        elif self.links.stopping or not self.lobby.add(request, client_address):
+            self.refuse(request)
+
+    def refuse(self, request: socket.socket) -> None:
+        """Turn the connection away with a 503 and close it."""
+        self.turn_away(request)
+        self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Stop listening, and turn away the connections waiting for a place."""
+        super().server_close()
+        self.lobby.close()
 
     @staticmethod
     def turn_away(request: socket.socket) -> None:

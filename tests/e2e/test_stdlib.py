@@ -16,9 +16,14 @@ from playwright.sync_api import Page, Route
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-# Appended to main.py: import every module of hwd and every page module, note failures.
+# Appended to main.py: unpack the lazily loaded page modules, then import every module of
+# hwd and every page module, and note failures.
 IMPORT_ALL = """
-import importlib as _importlib, json as _json, os as _os
+import importlib as _importlib, io as _io, json as _json, os as _os, zipfile as _zipfile
+from pyscript import fetch as _fetch
+for _archive in LAZY:  # the page modules loaded later, as main.py unpacks them
+    _data = await (await _fetch(_archive)).bytearray()
+    _zipfile.ZipFile(_io.BytesIO(_data)).extractall(".")
 _failures = {}
 for _name in sorted(["hwd." + f[:-3] for f in _os.listdir("hwd") if f.endswith(".py")]
                     + [f[:-3] for f in _os.listdir(".") if f.endswith(".py")]):
@@ -59,7 +64,8 @@ def full_stdlib_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]
 
 
 def test_every_shipped_module_imports_in_the_page(page: Page, site: Site) -> None:
-    append_to_main(page, site.folder, IMPORT_ALL)
+    lazy = sorted(p.name for p in site.folder.glob("*.zip"))
+    append_to_main(page, site.folder, IMPORT_ALL.replace("LAZY", repr(lazy)))
     open_page(page, site.url)
     page.wait_for_function("window.hwdImportFailures !== undefined")
     assert json.loads(page.evaluate("window.hwdImportFailures")) == {}
