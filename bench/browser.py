@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import gzip
 import http.server
 import re
@@ -38,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import ClassVar
@@ -57,6 +56,7 @@ from pagetools import (  # noqa: E402
     fit,
     open_page,
     pad_box,
+    serve,
     wait_ready,
 )
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
@@ -107,7 +107,7 @@ def main() -> None:
             measure_levers(Path(tmp), args.loads)
             return
         add_bare_page(site / "bare")
-        with serve_gzip(Path(tmp)) as origin, sync_playwright() as p:
+        with serve(Path(tmp), GzipHandler) as origin, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             hwd, bare = f"{origin}/hwd/", f"{origin}/hwd/bare/"
             local = compare(browser, hwd, bare, args.loads, slow=False)
@@ -156,7 +156,7 @@ def measure_levers(root: Path, loads: int) -> None:
     for i, undo in enumerate(LEVERS.values(), 1):
         shutil.copytree(root / "hwd", root / f"without-{i}")
         undo(root / f"without-{i}")
-    with serve_gzip(root) as origin, sync_playwright() as p:
+    with serve(root, GzipHandler) as origin, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for i, name in enumerate(LEVERS):
             result = compare(browser, f"{origin}/hwd/", f"{origin}/without-{i + 1}/", loads,
@@ -300,20 +300,6 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
-
-
-@contextlib.contextmanager
-def serve_gzip(root: Path, handler: Callable = GzipHandler) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a free port) in a thread; yield the origin URL."""
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 if __name__ == "__main__":

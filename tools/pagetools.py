@@ -73,10 +73,11 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a free port) in a thread; yield the origin URL."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = _Server(("127.0.0.1", 0), handler)
+def serve(root: Path, handler: type[http.server.SimpleHTTPRequestHandler] = _QuietHandler
+          ) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a free port) in a thread with ``handler`` (a quiet
+    SimpleHTTPRequestHandler); yield the origin URL."""
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
