@@ -1,6 +1,7 @@
 """The trimmed standard library (build.py, buildtools/stdlib.py) holds what the page needs:
 every shipped module imports in the page, and the page running on Pyodide's whole library
-loads no library module that the trimmed one lacks."""
+(recognizing, opening the Inside panel, switching networks) loads no library module that
+the trimmed one lacks."""
 
 from __future__ import annotations
 
@@ -81,6 +82,8 @@ def test_page_on_the_whole_library_loads_only_what_the_trimmed_one_has(
     open_page(page, full_stdlib_site.url, live=False)
     draw(page, fit(SEVEN, pad_box(page)[2], 0.6))
     assert recognize(page) == "7"
+    page.click("[data-testid=inside] > summary")  # a page module loaded later (inside.zip)
+    page.wait_for_selector("[data-testid=evidence]", state="attached", timeout=60_000)
     page.select_option("[data-testid=network]", "quick")  # a second network, loaded later
     page.wait_for_function(
         "document.querySelector('[data-testid=status]').dataset.network === 'quick'")
