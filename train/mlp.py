@@ -51,11 +51,12 @@ class MLP:
         """Activations of every layer, input first; inverted dropout on hidden layers."""
         activations = [x]
         for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            z = activations[-1] @ w.T + b
+            z = activations[-1] @ w.T
+            z += b  # in place: one (batch, out) array per layer, not two
             if l == len(self.weights) - 1:
                 activations.append(softmax(z))
             else:
-                a = np.maximum(z, 0) if self.activation == "relu" else sigmoid(z)
+                a = np.maximum(z, 0, out=z) if self.activation == "relu" else sigmoid(z)
                 if dropout and rng is not None:
                     a = a * (rng.random(a.shape, dtype=np.float32) >= dropout) / (1 - dropout)
                 activations.append(a.astype(x.dtype, copy=False))

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from hwd import __version__
 
 from .augment import Augment
+from .batches import Batches
 from .data import load_mnist, training_data_checksum
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
@@ -71,19 +72,19 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
                       args.thickness, args.european)
-    out, history, steps = Path(args.out), [], -(-len(x_train) // args.batch)
+    # The batches have their own generator: they are made in a thread beside the training.
+    batches = Batches(x_train, y_train, args.batch, augment if augment.active else None,
+                      np.random.default_rng([args.seed, 1]))
+    out, history, steps = Path(args.out), [], len(batches)
     settings = {k: v for k, v in vars(args).items() if k not in ("data", "out", "save", "plot")}
     print(f"{'epoch':>5} {'loss':>8} {'test error %':>12} {'seconds':>8}  network")
     start = time.perf_counter()
     try:
         for epoch in range(1, args.epochs + 1):
-            order = rng.permutation(len(x_train))
             losses = []
-            bar = tqdm(range(steps), desc=f"epoch {epoch}/{args.epochs}", leave=False)
-            for step in bar:
-                batch = order[step * args.batch:(step + 1) * args.batch]
-                x = augment(x_train[batch], rng, y_train[batch])
-                loss, grads = net.backprop(x, y_train[batch], args.dropout, rng)
+            bar = tqdm(batches.epoch(), f"epoch {epoch}/{args.epochs}", steps, leave=False)
+            for step, (x, y) in enumerate(bar):
+                loss, grads = net.backprop(x, y, args.dropout, rng)
                 lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
                                    (args.epochs * steps))
                 optimizer.step(net.parameters, grads, lr)
