@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .deskew import deskew
+
 HIDDEN = ("relu", "sigmoid")
 
 
@@ -151,6 +153,8 @@ def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
             layers = [(f[f"weights_{l}"].astype(np.float64) * 2.0 ** -shifts[l],
                        f[f"biases_{l}"].astype(np.float64), act)
                       for l, act in enumerate(meta["activations"])]
+            if meta.get("input_transform") == "deskew":
+                x = deskew(x)
         else:
             n = len(f.files) - 1
             layers = [(f[f"arr_{l}"].astype(np.float64), 0.0, "sigmoid") for l in range(1, n + 1)]
