@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .european import add_strokes
+from .warp import warp
 
 SIDE = 28
 _CENTRE = (SIDE - 1) / 2
@@ -57,7 +58,7 @@ class Augment:
             x = add_strokes(x, labels, self.european, rng)
         if self.thickness:
             x = _thicken(x, rng.uniform(-self.thickness, self.thickness, n).astype(np.float32))
-        warped = _warp(x, self._source_coordinates(n, rng))
+        warped = warp(x, *self._source_coordinates(n, rng))
         return warped.reshape(n, SIDE * SIDE).astype(np.float32, copy=False)
 
     def _source_coordinates(self, n: int, rng: np.random.Generator
@@ -108,27 +109,6 @@ def _smooth_noise(n: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
     h = rng.standard_normal((n, FIELD_RANK, FIELD_RANK), dtype=np.float32)
     h *= np.float32(3**-0.5)
     return np.einsum("naj,bj->nab", np.einsum("ai,nij->naj", basis, h), basis)
-
-
-def _warp(x: np.ndarray, coordinates: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Bilinear sampling of images x (n, 28, 28) at float32 (rows, cols); zero outside."""
-    rows, cols = coordinates
-    n, w = len(x), SIDE + 2
-    padded = np.zeros((n, w, w), np.float32)
-    padded[:, 1:-1, 1:-1] = x
-    rows = np.clip(rows + 1, 0, SIDE + 1 - 1e-3)  # +1: padded coordinates, all >= 0
-    cols = np.clip(cols + 1, 0, SIDE + 1 - 1e-3)
-    r0, c0 = rows.astype(np.int32), cols.astype(np.int32)  # floor, as both are >= 0
-    fr, fc = rows - r0, cols - c0
-    # Flat index of each sample's top-left neighbour in the whole batch; the other three
-    # are +1, +w and +w+1 (never past the padding, as r0, c0 <= SIDE).
-    i = r0 * w + c0 + (np.arange(n, dtype=np.int32) * w * w)[:, None, None]
-    flat = padded.ravel()
-    top_left, top_right = flat.take(i), flat.take(i + 1)
-    bottom_left, bottom_right = flat.take(i + w), flat.take(i + w + 1)
-    top = top_left + fc * (top_right - top_left)
-    bottom = bottom_left + fc * (bottom_right - bottom_left)
-    return top + fr * (bottom - top)
 
 
 def _thicken(x: np.ndarray, amount: np.ndarray) -> np.ndarray:
