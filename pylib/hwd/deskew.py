@@ -20,29 +20,28 @@ the two together.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 
 SIZE = 28
 MAX_SLANT = 1.0  # columns per row: 45 degrees
+_COLUMNS = range(SIZE)
+PAD = SIZE + 1  # > |shift|, as |alpha| <= MAX_SLANT = 1 and |y - cy| < SIZE
+_ZEROS = [0.0] * PAD
 
 
 def slant(pixels: Sequence[float]) -> tuple[float, float]:
     """(alpha, cy): the lean in columns per row and the row of the centre of mass."""
-    total = sx = sy = 0.0
-    for i, v in enumerate(pixels):
-        if v:
-            total += v
-            sx += v * (i % SIZE)
-            sy += v * (i // SIZE)
+    rows = [pixels[y * SIZE:(y + 1) * SIZE] for y in range(SIZE)]
+    ink = [sum(row) for row in rows]  # per row
+    moment = [sum(map(operator.mul, row, _COLUMNS)) for row in rows]  # per row: sum of v x
+    total = sum(ink)
     if total <= 0:
         return 0.0, 0.0
-    cx, cy = sx / total, sy / total
-    var = cov = 0.0
-    for i, v in enumerate(pixels):
-        if v:
-            dy = i // SIZE - cy
-            var += v * dy * dy
-            cov += v * dy * (i % SIZE - cx)
+    cx, cy = sum(moment) / total, sum(map(operator.mul, ink, _COLUMNS)) / total
+    # var(y) and cov(x, y), row by row: sum over x of v (x - cx) is moment - cx ink.
+    var = sum(v * (y - cy) ** 2 for y, v in enumerate(ink))
+    cov = sum((y - cy) * (m - cx * v) for y, (v, m) in enumerate(zip(ink, moment, strict=True)))
     alpha = cov / var if var > 0 else 0.0
     return max(-MAX_SLANT, min(MAX_SLANT, alpha)), cy
 
@@ -50,14 +49,17 @@ def slant(pixels: Sequence[float]) -> tuple[float, float]:
 def deskew(pixels: Sequence[float]) -> list[float]:
     """The 784 ``pixels`` (row-major, 0..1) sheared upright (see the module docstring)."""
     alpha, cy = slant(pixels)
-    out = [0.0] * (SIZE * SIZE)
+    out = []
     for y in range(SIZE):
-        shift = alpha * (y - cy)  # source column = x + shift
+        row = list(pixels[y * SIZE:(y + 1) * SIZE])
+        if not any(row):
+            out += row
+            continue
+        shift = alpha * (y - cy)  # source column = x + shift, between x + k and x + k + 1
         k = math.floor(shift)
         f = shift - k
-        row = pixels[y * SIZE:(y + 1) * SIZE]
-        for x in range(max(0, -k - 1), min(SIZE, SIZE - k)):
-            left = row[x + k] if x + k >= 0 else 0.0
-            right = row[x + k + 1] if x + k + 1 < SIZE else 0.0
-            out[y * SIZE + x] = (1 - f) * left + f * right
+        padded = _ZEROS + row + _ZEROS  # column x is padded[PAD + x]
+        left = padded[PAD + k:PAD + k + SIZE]
+        right = padded[PAD + k + 1:PAD + k + 1 + SIZE]
+        out += [a + f * (b - a) for a, b in zip(left, right, strict=True)]
     return out
