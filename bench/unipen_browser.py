@@ -2,7 +2,7 @@
 
     HWD_DATA_DIR=../shared/data python bench/unipen_browser.py [--n 500] [--seed 2026]
 
-Builds the site, draws a fixed sample of UNIPEN digits (tests/e2e/unipen_replay.py says
+Builds the site, draws a fixed sample of UNIPEN digits (train/unipen.py says
 which) at a comfortable size (60 % of the pad) and at 40 % and 90 %, and prints the
 default network's accuracy, per-digit results and the agreement between the two sizes.
 For reference it also prints what hwd gives in CPython on the same strokes.
@@ -18,13 +18,13 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "tools"))
 
-import unipen_replay  # noqa: E402
 from pagetools import CHROMIUM, LAUNCH_ARGS, build_site, open_page, replay, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 import hwd  # noqa: E402
+from train import unipen  # noqa: E402
 
 SIZES = {"comfortable": 0.6, "small": 0.4, "large": 0.9}
 
@@ -32,10 +32,10 @@ SIZES = {"comfortable": 0.6, "small": 0.4, "large": 0.9}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="digits in the sample (500)")
-    parser.add_argument("--seed", type=int, default=unipen_replay.SEED)
+    parser.add_argument("--seed", type=int, default=unipen.SEED)
     args = parser.parse_args()
-    digits = unipen_replay.sample(args.n, args.seed)
-    labels = [str(d.label) for d in digits]
+    digits = unipen.sample(args.n, args.seed)
+    labels = [str(d["label"]) for d in digits]
     with tempfile.TemporaryDirectory() as tmp:
         build_site(Path(tmp) / "hwd", ROOT / "models")
         network_file, name = default_network(Path(tmp) / "hwd")
@@ -46,12 +46,12 @@ def main() -> None:
             answers = {}
             for size, fraction in SIZES.items():
                 start = time.perf_counter()
-                answers[size] = replay(page, [d.strokes for d in digits], fraction)
+                answers[size] = replay(page, [d["strokes"] for d in digits], fraction)
                 print(f"{size} ({fraction:.0%} of the pad): {accuracy(answers[size], labels):.2%} "
                       f"right, {time.perf_counter() - start:.0f} s", flush=True)
             browser.close()
         network = hwd.load(network_file)
-    reference = [str(network.predict(hwd.strokes_to_pixels(d.strokes))[0]) for d in digits]
+    reference = [str(network.predict(hwd.strokes_to_pixels(d["strokes"]))[0]) for d in digits]
     shown = answers["comfortable"]
     same = sum(a == b for a, b in zip(answers["small"], answers["large"], strict=True))
     print(f"\nnetwork {name!r}, {len(digits)} UNIPEN digits (seed {args.seed})")
@@ -65,7 +65,7 @@ def main() -> None:
         wrong = Counter(a for a in got if a != digit).most_common(3)
         print(f"{digit:>5} {len(got):>3} {accuracy(got, [digit] * len(got)):>6.0%}  "
               + ", ".join(f"{a} ({n})" for a, n in wrong))
-    by_source = Counter(d.source for d, a, label in zip(digits, shown, labels, strict=True)
+    by_source = Counter(d["source"] for d, a, label in zip(digits, shown, labels, strict=True)
                         if a != label)
     print("\nerrors by source:", ", ".join(f"{s} {n}" for s, n in by_source.most_common()))
 

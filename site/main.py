@@ -19,6 +19,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
 import hwd
+from hwd.inputs import InputError, one_line
 
 SIZE = 28
 pad = window.hwdPad
@@ -65,7 +66,7 @@ class Page:
                 self.networks[name] = hwd.load(buffer.to_bytes())
         except Exception as e:  # a failed download (JsException) or a bad file (NetworkFileError)
             self.set_status("error", f"The network “{name}” could not be loaded: "
-                            f"{str(e).splitlines()[-1]}. Reload the page or pick another network.")
+                            f"{one_line(e)}. Reload the page or pick another network.")
             return
         if name != pad.network():  # the person chose another one meanwhile
             return
@@ -86,6 +87,9 @@ class Page:
             if final:
                 self.clear()
                 self.message.textContent = "Draw a digit first."
+            return
+        except InputError as e:  # a scribble over the drawing-work limits (docs/limits.md)
+            self.message.textContent = f"{one_line(e)}."
             return
         digit, probabilities = self.network.predict(pixels)
         self.message.textContent = ""

@@ -63,7 +63,7 @@ def test_recognize_an_image(quick, tmp_path):
     (",".join(["2"] * 784), "out of range"),
     ('{"strokes": []}', "empty"),
     ('{"strokes": [[[1, 2], [3]]]}', "x and y"),
-    ("{not json", "invalid JSON"),
+    ("{not json", "not valid JSON"),
 ])
 def test_bad_input_one_line_and_status_2(quick, stdin, message):
     r = hwd_cli("recognize", "--network", quick, stdin=stdin)
@@ -84,12 +84,14 @@ def test_unreadable_files(tmp_path, quick):
     assert r.returncode == 2 and "net.npz: not an .npz file" in r.stderr
 
 
+@pytest.mark.slow
 def test_show_prints_ascii_digits(data_dir):
     r = hwd_cli("show", "2", "--seed", "1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count(": label ") == 2 and "@@" in r.stdout
 
 
+@pytest.mark.slow
 def test_evaluate_json_and_report(data_dir, quick, tmp_path):
     r = hwd_cli("evaluate", quick, "--json", "--report", str(tmp_path))
     assert r.returncode == 0, r.stderr
@@ -101,8 +103,20 @@ def test_evaluate_json_and_report(data_dir, quick, tmp_path):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_evaluate_human_readable(data_dir, quick):
     r = hwd_cli("evaluate", quick)
     assert r.returncode == 0, r.stderr
     for text in ("measured", "per digit", "confusion", "NETWORK IS OK"):
         assert text in r.stdout
+
+
+@pytest.mark.parametrize("command", [["show"], ["train", "--epochs", "1"], ["evaluate", "quick"]])
+def test_commands_that_need_numpy_say_how_to_get_it(command):
+    """Without numpy (as after a plain ``pip install hwd``): one line, not an ImportError."""
+    code = ("import sys; sys.modules['numpy'] = None; from hwd.cli import main; "
+            f"sys.exit(main({command!r}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60)
+    assert r.returncode == 2
+    assert r.stderr == f"hwd {command[0]}: error: this command needs numpy: pip install 'hwd[train]'\n"

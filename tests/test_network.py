@@ -74,14 +74,18 @@ def test_activations():
     assert p[0] == pytest.approx(0.5) and p[2] == 0.0
 
 
-def test_predict_returns_argmax():
-    net = random_mlp([784, 20, 10])
-    from hwd.network import Network as N
-
-    pure = N([w.tolist() for w in net.weights], [b.tolist() for b in net.biases],
-             ["relu", "softmax"])
-    digit, probabilities = pure.predict([0.5] * 784)
-    assert digit == int(np.argmax(probabilities)) and sum(probabilities) == pytest.approx(1)
+def test_predict_matches_numpy():
+    """The digit and the probabilities of predict against the independent numpy forward pass."""
+    mlp = random_mlp([784, 20, 10])
+    pure = Network([w.tolist() for w in mlp.weights], [b.tolist() for b in mlp.biases],
+                   ["relu", "softmax"])
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        x = rng.random(784) * (rng.random(784) < 0.2)
+        expected = numpy_forward(mlp.weights, mlp.biases, ["relu", "softmax"], x)
+        digit, probabilities = pure.predict(x.tolist())
+        assert digit == int(np.argmax(expected))
+        assert np.allclose(probabilities, expected, atol=1e-6, rtol=0)
 
 
 def test_shape_errors_are_clear():

@@ -7,6 +7,7 @@ digit, and every probability within 1e-5.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import hwd
 from train.evaluate import outputs
@@ -14,6 +15,7 @@ from train.evaluate import outputs
 TOLERANCE = 1e-5
 
 
+@pytest.mark.slow
 def test_every_shipped_network_agrees_with_numpy(shipped_networks, mnist):
     images = mnist[2]
     for path in shipped_networks:

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from hwd.inputs import MAX_POINTS, TooLarge
 from hwd.preprocess import (
     CENTRE,
     SIZE,
@@ -78,10 +79,26 @@ def test_bad_points_are_rejected():
     with pytest.raises(ValueError, match="x and y"):
         strokes_to_pixels([[(0,)]])
     for bad in ("1", True, None):
-        with pytest.raises(ValueError, match="must be numbers"):
+        with pytest.raises(ValueError, match=r"strokes\[0\]\[1\] x is not a number"):
             strokes_to_pixels([[(0, 0), (bad, 1)]])
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="outside"):
         strokes_to_pixels([[(-1e308, 0), (1e308, 1)]])  # the span would overflow
+    with pytest.raises(ValueError, match="too large"):
+        strokes_to_pixels([[(0, 0), (10**400, 1)]])  # an integer no float can hold
+
+
+def test_drawing_work_is_bounded():
+    """A zigzag whose every segment crosses the box is refused, not rasterized for seconds."""
+    zigzag = [[(i % 2 * 1000, i * 0.1) for i in range(10_000)]]
+    with pytest.raises(TooLarge, match="segments after simplification"):
+        strokes_to_pixels(zigzag)
+    with pytest.raises(TooLarge, match="pen path"):
+        strokes_to_pixels([zigzag[0][:100]])
+    with pytest.raises(TooLarge, match="points"):
+        strokes_to_pixels([[(0, 0)]] * (MAX_POINTS + 1))
+    # Real digits stay far below the limits: a dense circle of 629 points is fine.
+    circle = [[(50 + 40 * math.cos(t / 100), 50 + 40 * math.sin(t / 100)) for t in range(629)]]
+    assert sum(strokes_to_pixels(circle)) > 0
 
 
 def test_subnormal_spans_are_a_dot():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import hwd
+import train.train as train_module
 from train import data
 from train.augment import Augment
 from train.mlp import MLP
@@ -14,6 +18,7 @@ from train.train import main, parse_args, train
 SMALL = ["--layers", "784,64,10", "--limit", "4000", "--batch", "64", "--lr", "2e-3"]
 
 
+@pytest.mark.slow
 def test_it_learns_and_saves_every_epoch(data_dir, tmp_path, capsys):
     plot = tmp_path / "curve.png"
     status = main([*SMALL, "--epochs", "2", "--out", str(tmp_path / "run"), "--plot", str(plot),
@@ -31,12 +36,14 @@ def test_it_learns_and_saves_every_epoch(data_dir, tmp_path, capsys):
                                                                    "epoch-002.npz"]
 
 
+@pytest.mark.slow
 def test_target_error_fails_loudly(data_dir, tmp_path):
     args = [*SMALL, "--limit", "500", "--epochs", "1", "--out", str(tmp_path), "--target-error",
             "0.1"]
     assert main(args) == 1
 
 
+@pytest.mark.slow
 def test_seeded_runs_are_reproducible(data_dir, tmp_path):
     nets = [train(parse_args([*SMALL, "--limit", "1000", "--epochs", "1", "--rotate", "10",
                               "--alpha", "20", "--out", str(tmp_path / str(i))]))[0]
@@ -45,41 +52,147 @@ def test_seeded_runs_are_reproducible(data_dir, tmp_path):
         assert np.array_equal(a, b)
 
 
-def test_ctrl_c_keeps_finished_epochs(data_dir, tmp_path, monkeypatch, capsys):
+def interrupt_on_call(n: int, original):
+    """A stand-in for ``original`` that raises KeyboardInterrupt on its n-th call (Ctrl-C)."""
     calls = {"n": 0}
-    original = MLP.backprop
 
-    def interrupt_in_epoch_two(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] > 4000 // 64 + 3:
+        if calls["n"] == n:
             raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(MLP, "backprop", interrupt_in_epoch_two)
-    assert main([*SMALL, "--epochs", "5", "--out", str(tmp_path)]) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["epoch-001.npz"]
-    assert "interrupted: kept 1 finished epoch" in capsys.readouterr().err
+    return wrapper
 
 
-def test_backprop_matches_numerical_gradient():
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_epochs(data_dir, tmp_path, monkeypatch, capsys):
+    """Ctrl-C in epoch 2: exit 130, epoch 1 stays, --save is never written."""
+    monkeypatch.setattr(MLP, "backprop", interrupt_on_call(4000 // 64 + 3, MLP.backprop))
+    save = tmp_path / "final.npz"
+    assert main([*SMALL, "--epochs", "5", "--out", str(tmp_path / "run"), "--save",
+                 str(save)]) == 130
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["epoch-001.npz"]
+    assert not save.exists()
+    assert "interrupted: kept 1 finished epoch(s)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_saving_an_epoch(data_dir, tmp_path, monkeypatch, capsys):
+    """The epoch being written is neither counted nor left half-written."""
+    monkeypatch.setattr(np, "savez", interrupt_on_call(2, np.savez))
+    args = [*SMALL, "--limit", "500", "--epochs", "3", "--out", str(tmp_path / "run"),
+            "--save", str(tmp_path / "final.npz")]
+    assert main(args) == 130
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["epoch-001.npz", "run"]
+    assert "kept 1 finished epoch(s)" in capsys.readouterr().err
+    assert hwd.load(tmp_path / "run" / "epoch-001.npz").meta["epoch"] == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_save_copy(data_dir, tmp_path, monkeypatch, capsys):
+    import train.saving
+
+    monkeypatch.setattr(train.saving.shutil, "copyfileobj",
+                        interrupt_on_call(1, train.saving.shutil.copyfileobj))
+    args = [*SMALL, "--limit", "500", "--epochs", "1", "--out", str(tmp_path / "run"),
+            "--save", str(tmp_path / "final.npz")]
+    assert main(args) == 130
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["epoch-001.npz", "run"]
+    assert "--save not written" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_partial_files_are_recognisable_and_cleaned(data_dir, tmp_path, monkeypatch, capsys):
+    """A save in progress is NAME.PID.partial; the ones a kill -9 left are removed at start."""
+    run = tmp_path / "run"
+    run.mkdir()
+    stale = [run / "epoch-002.npz.4242.partial", tmp_path / "final.npz.77.partial"]
+    for path in stale:
+        path.write_bytes(b"half a network")
+    names = []
+    original = np.savez
+
+    def spy(file, **arrays):
+        names.append(Path(file.name).name)
+        return original(file, **arrays)
+
+    monkeypatch.setattr(np, "savez", spy)
+    args = [*SMALL, "--limit", "500", "--epochs", "1", "--out", str(run), "--save",
+            str(tmp_path / "final.npz")]
+    assert main(args) == 0
+    assert names == [f"epoch-001.npz.{os.getpid()}.partial"]
+    assert not any(path.exists() for path in stale)
+    assert "removed 2 partial file(s) left by an interrupted run" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["epoch-001.npz", "final.npz", "run"]
+
+
+def output_path_cases(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "folder").mkdir()
+    file, folder = str(tmp_path / "file"), str(tmp_path / "folder")
+    return {
+        "--out is a file": (["--out", file], f"--out: {file} is a file"),
+        "--out under a file": (["--out", file + "/run"], "cannot create the folder"),
+        "--out empty": (["--out", ""], "--out is empty"),
+        "--out not creatable": (["--out", "/proc/hwd-run"], "--out: cannot create the folder"),
+        "--save a folder": (["--out", folder, "--save", folder], f"--save {folder} is a folder"),
+        "--save under a file": (["--out", folder, "--save", file + "/net.npz"],
+                                f"--save: {file} is a file"),
+        "--save empty": (["--out", folder, "--save", ""], "--save is empty"),
+        "--plot a folder": (["--out", folder, "--plot", folder], f"--plot {folder} is a folder"),
+        "--epochs 0": (["--out", folder, "--epochs", "0"], "--epochs must be at least 1"),
+    }
+
+
+def test_output_paths_are_checked_before_training(tmp_path, monkeypatch, capsys):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train_module, "load_mnist", no_training)
+    for case, (args, message) in output_path_cases(tmp_path).items():
+        assert main(args) == 2, case
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (case, err)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in read-only folders")
+def test_read_only_outputs_are_refused(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main(["--out", str(locked)]) == 2
+        assert main(["--out", str(tmp_path), "--save", str(locked / "n.npz")]) == 2
+    finally:
+        locked.chmod(0o700)
+    assert capsys.readouterr().err.count("cannot write in") == 2
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_backprop_matches_numerical_gradient(activation, dropout):
+    """Every parameter's gradient against a central difference, with the same dropout mask
+    (the same seed) in every pass."""
     rng = np.random.default_rng(0)
-    for activation in ("relu", "sigmoid"):
-        net = MLP([6, 5, 4, 3], activation, rng)
-        for p in net.parameters:
-            p[...] = p.astype(np.float64)
-        net.weights = [w.astype(np.float64) for w in net.weights]
-        net.biases = [b.astype(np.float64) + 0.1 for b in net.biases]
-        x, y = rng.random((7, 6)), rng.integers(0, 3, 7)
-        _, grads = net.backprop(x, y)
-        for p, g in zip(net.parameters, grads, strict=True):
-            i = tuple(rng.integers(0, s) for s in p.shape)
+    net = MLP([6, 5, 4, 3], activation, rng)
+    net.weights = [w.astype(np.float64) for w in net.weights]
+    net.biases = [b.astype(np.float64) + 0.1 for b in net.biases]
+    x, y = rng.random((7, 6)), rng.integers(0, 3, 7)
+
+    def loss_and_grads():
+        return net.backprop(x, y, dropout, np.random.default_rng(7))
+
+    _, grads = loss_and_grads()
+    for p, g in zip(net.parameters, grads, strict=True):
+        for i in np.ndindex(p.shape):
             old = p[i]
             p[i] = old + 1e-6
-            up = net.backprop(x, y)[0]
+            up = loss_and_grads()[0]
             p[i] = old - 1e-6
-            down = net.backprop(x, y)[0]
+            down = loss_and_grads()[0]
             p[i] = old
-            assert g[i] == pytest.approx((up - down) / 2e-6, rel=1e-4, abs=1e-7)
+            assert g[i] == pytest.approx((up - down) / 2e-6, rel=1e-4, abs=1e-7), (p.shape, i)
 
 
 def test_augmentation_keeps_shape_and_ink(mnist):

@@ -12,12 +12,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .deskew import deskew
+from .saving import atomic_write
 
 HIDDEN = ("relu", "sigmoid")
 
@@ -48,9 +48,13 @@ class MLP:
         """Softmax output probabilities for a batch ``x`` of shape (n, 784)."""
         return self._forward(x, dropout=0.0, rng=None)[-1]
 
-    def _forward(self, x: np.ndarray, dropout: float, rng: np.random.Generator | None
-                 ) -> list[np.ndarray]:
-        """Activations of every layer, input first; inverted dropout on hidden layers."""
+    def _forward(self, x: np.ndarray, dropout: float, rng: np.random.Generator | None,
+                 slopes: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Activations of every layer, input first; inverted dropout on hidden layers.
+
+        With a list ``slopes``, appends d(activation)/dz of each hidden layer, dropout
+        included: f'(z) * keep / (1 - p), what backpropagation multiplies delta by.
+        """
         activations = [x]
         for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             z = activations[-1] @ w.T
@@ -58,16 +62,23 @@ class MLP:
             if l == len(self.weights) - 1:
                 activations.append(softmax(z))
             else:
-                a = np.maximum(z, 0, out=z) if self.activation == "relu" else sigmoid(z)
+                a = np.maximum(z, 0) if self.activation == "relu" else sigmoid(z)
+                slope = None if slopes is None else (z > 0) if self.activation == "relu" else (
+                    a * (1 - a))
                 if dropout and rng is not None:
-                    a = a * (rng.random(a.shape, dtype=np.float32) >= dropout) / (1 - dropout)
+                    keep = (rng.random(a.shape, dtype=np.float32) >= dropout) / (1 - dropout)
+                    a = a * keep
+                    slope = None if slope is None else slope * keep
+                if slopes is not None:
+                    slopes.append(slope.astype(x.dtype, copy=False))
                 activations.append(a.astype(x.dtype, copy=False))
         return activations
 
     def backprop(self, x: np.ndarray, y: np.ndarray, dropout: float = 0.0,
                  rng: np.random.Generator | None = None) -> tuple[float, list[np.ndarray]]:
         """Mean cross-entropy of batch (x, labels y) and its gradient [dW0, db0, dW1, db1, ...]."""
-        activations = self._forward(x, dropout, rng)
+        slopes: list[np.ndarray] = []
+        activations = self._forward(x, dropout, rng, slopes)
         n = len(x)
         probs = activations[-1]
         loss = float(-np.log(probs[np.arange(n), y] + 1e-12).mean())
@@ -79,8 +90,7 @@ class MLP:
             a_prev = activations[l]
             grads[:0] = [delta.T @ a_prev, delta.sum(axis=0)]
             if l:
-                delta = delta @ self.weights[l]
-                delta *= (a_prev > 0) if self.activation == "relu" else a_prev * (1 - a_prev)
+                delta = (delta @ self.weights[l]) * slopes[l - 1]
         return loss, grads
 
     def stored_arrays(self, dtype: str) -> tuple[dict[str, np.ndarray], list[int] | None]:
@@ -180,18 +190,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
-    """np.savez to a temporary file in the same folder, then rename: never a half-written file."""
+    """np.savez through a partial file, then rename: never a half-written file (train/saving.py)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a network is not
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
     return path

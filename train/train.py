@@ -3,14 +3,15 @@
     python -m hwd train --layers 784,800,10 --epochs 10 --optimizer adam --lr 1e-3
 
 Every epoch's network is saved (atomically) to ``--out`` with its test accuracy
-inside, and a table row is printed; Ctrl-C stops cleanly and keeps the epochs
-already finished.  ``--target-error`` turns a run into a check that fails loudly.
+inside, and a table row is printed.  Ctrl-C stops cleanly: the epochs already saved
+stay in ``--out``, ``--save`` is not written and the exit status is 130.  Output paths
+are checked before training starts.  ``--target-error`` turns a run into a check that
+fails loudly.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -27,6 +28,17 @@ from .data import load_mnist, training_data_checksum
 from .deskew import deskew
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
+from .saving import PathError, check_outputs, copy_atomically, remove_partials
+
+INTERRUPTED = 130  # the shell's status for a run stopped by SIGINT
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training; ``history`` holds the epochs saved before it."""
+
+    def __init__(self, history: list[dict]) -> None:
+        super().__init__(f"interrupted after {len(history)} saved epoch(s)")
+        self.history = history
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,17 +121,17 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
             record = {"epoch": epoch, "loss": float(np.mean(losses)),
                       f"{measured}_accuracy": accuracy,
                       "seconds": round(time.perf_counter() - start, 1)}
-            history.append(record)
             path = net.save(out / f"epoch-{epoch:03d}.npz", {
                 "epoch": epoch, f"{measured}_accuracy": accuracy, "training": settings,
                 **({"input_transform": "deskew"} if args.deskew else {}),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "mnist_sha256": training_data_checksum(), "hwd_version": __version__,
-                "history": history}, args.dtype)
+                "history": [*history, record]}, args.dtype)
+            history.append(record)  # counted once it is on disk
             print(f"{epoch:>5} {record['loss']:>8.4f} {100 * (1 - accuracy):>12.2f} "
                   f"{record['seconds']:>8.1f}  {path}", flush=True)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: kept {len(history)} finished epoch(s) in {out}", file=sys.stderr)
+        raise Interrupted(history) from None
     return net, history
 
 
@@ -166,18 +178,39 @@ def plot(history: list[dict], path: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``hwd train``; returns the exit status."""
     args = parse_args(argv)
-    _, history = train(args)
-    if not history:
-        return 130
-    final = Path(args.out) / f"epoch-{history[-1]['epoch']:03d}.npz"
+    if args.epochs < 1:
+        print("hwd train: error: --epochs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
+    except PathError as e:
+        print(f"hwd train: error: {e}", file=sys.stderr)
+        return 2
+    stale = remove_partials(Path(args.out))
     if args.save:
-        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(final, f"{args.save}.tmp")
-        Path(f"{args.save}.tmp").replace(args.save)
-        print(f"saved {args.save}")
-    if args.plot:
-        plot(history, args.plot)
-        print(f"plot: {args.plot}")
+        stale += remove_partials(Path(args.save).parent, Path(args.save).name)
+    if stale:
+        print(f"removed {len(stale)} partial file(s) left by an interrupted run: "
+              f"{', '.join(p.name for p in stale)}", file=sys.stderr)
+    saved = "not written" if args.save else "not asked for"
+    try:
+        _, history = train(args)
+        final = Path(args.out) / f"epoch-{history[-1]['epoch']:03d}.npz"
+        if args.save:
+            copy_atomically(final, args.save)
+            saved = "written"
+            print(f"saved {args.save}")
+        if args.plot:
+            plot(history, args.plot)
+            print(f"plot: {args.plot}")
+    except Interrupted as e:
+        print(f"\ninterrupted: kept {len(e.history)} finished epoch(s) in {args.out}; "
+              f"--save {saved}", file=sys.stderr)
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the finished epochs are in {args.out}; --save {saved}",
+              file=sys.stderr)
+        return INTERRUPTED
     error = 100 * (1 - history[-1][accuracy_key(history)])
     if args.target_error is not None and error > args.target_error:
         print(f"FAILED: test error {error:.2f} % > target {args.target_error} %", file=sys.stderr)

@@ -1,9 +1,10 @@
-"""Accuracy on real pen-drawn digits: UNIPEN 1a, preprocessed by :mod:`hwd` as the pad does.
+"""Real pen-drawn digits, UNIPEN 1a: loading, filtering, samples, and accuracy with :mod:`hwd`.
 
-Never trained on; it measures how the networks do on drawings rather than scans.
-The ibm samples that were normalized box by box (any coordinate > 500) are left
-out: many are fragments of multi-stroke digits with the whole digit's label
-(see the data's README, "Known quirks").
+Never trained on; it measures how the networks do on drawings rather than scans, here
+(``python -m train.unipen``) and on the page (tests/e2e/test_unipen.py and
+bench/unipen_browser.py replay ``sample(n, SEED)``).  The ibm samples that were normalized
+box by box (any coordinate > 500) are left out: many are fragments of multi-stroke digits
+with the whole digit's label (see the data's README, "Known quirks").
 """
 
 from __future__ import annotations
@@ -25,22 +26,26 @@ from .data import data_dir
 from .mlp import feedforward64
 
 FILE = Path("unipen-digits") / "unipen-1a-digits.jsonl.gz"
+SEED = 2026  # the sample replayed on the page
 
 
-def drawings(root: str | None = None) -> Iterator[dict]:
-    """Every usable UNIPEN digit as {"label", "source", "writer", "strokes"}."""
+def usable(record: dict) -> bool:
+    """False for the ibm samples in the box-normalized coordinate regime (label noise)."""
+    if record["source"] != "ibm":
+        return True
+    return all(v <= 500 for stroke in record["strokes"] for point in stroke for v in point)
+
+
+def drawings(root: str | Path | None = None) -> Iterator[dict]:
+    """Every usable UNIPEN digit as {"label", "source", "writer", "strokes"}, in file order."""
     path = data_dir(root) / FILE
     if not path.exists():
         raise FileNotFoundError(f"{path}: UNIPEN digits not found (set --data or HWD_DATA_DIR)")
-    with gzip.open(path, "rt") as f:
-        for line in f:
-            d = json.loads(line)
-            if d["source"] == "ibm" and max(v for s in d["strokes"] for p in s for v in p) > 500:
-                continue
-            yield d
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        yield from filter(usable, map(json.loads, f))
 
 
-def sample(n: int = 0, seed: int = 0, root: str | None = None) -> list[dict]:
+def sample(n: int = 0, seed: int = 0, root: str | Path | None = None) -> list[dict]:
     """A fixed random sample of n drawings (all of them for n = 0)."""
     every = list(drawings(root))
     return every if not n or n >= len(every) else random.Random(seed).sample(every, n)

@@ -2,7 +2,8 @@
 
 ``recognize`` and ``serve`` need only the standard library (plus Pillow to read
 PNG/JPEG files); ``show``, ``train`` and ``evaluate`` use the numpy trainer in
-``train/``.  Bad input ends with a one-line error and exit status 2.
+``train/``.  Bad input ends with a one-line error and exit status 2; every input goes
+through :mod:`hwd.inputs` (limits: docs/limits.md).
 """
 
 from __future__ import annotations
@@ -14,35 +15,50 @@ from pathlib import Path
 
 from . import __version__, models
 from .art import ascii_art
-from .npz import NetworkFileError, load
-from .preprocess import EmptyDrawing, raster_to_pixels, strokes_to_pixels
-from .wire import WireFormatError, from_wire, parse_wire
+from .inputs import MAX_JSON_BYTES, InputError, one_line, parse_json
+from .npz import load
+from .wire import parse_wire, request_pixels
 
 USAGE_ERROR = 2
-
-
-class InputError(ValueError):
-    """Input the user must fix; printed as one line, exit status 2."""
+TRAINER_PACKAGES = {"numpy", "tqdm", "matplotlib", "PIL"}  # the extra hwd[train]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    # train and serve parse their own options.
-    if argv[:1] == ["train"]:
-        from train.train import main as train_main
-
-        return train_main(argv[1:])
-    if argv[:1] == ["serve"]:
-        from .server import main as serve_main
-
-        return serve_main(argv[1:])
-    args = _parser().parse_args(argv)
+    command = argv[0] if argv else None
     try:
+        # train and serve parse their own options.
+        if command == "train":
+            from train.train import main as train_main
+
+            return train_main(argv[1:])
+        if command == "serve":
+            from .server import main as serve_main
+
+            return serve_main(argv[1:])
+        args = _parser().parse_args(_wire_text_last(argv))
         return args.run(args)
-    except (InputError, WireFormatError, EmptyDrawing, NetworkFileError) as e:
-        print(f"hwd {args.command}: error: {e}", file=sys.stderr)
+    except InputError as e:
+        print(f"hwd {command}: error: {one_line(e)}", file=sys.stderr)
         return USAGE_ERROR
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] not in TRAINER_PACKAGES:
+            raise
+        print(f"hwd {command}: error: this command needs {e.name}: pip install 'hwd[train]'",
+              file=sys.stderr)
+        return USAGE_ERROR
+
+
+def _wire_text_last(argv: list[str]) -> list[str]:
+    """Move wire text given as an argument behind ``--``: it starts with "-1," (background),
+    which argparse would take for an option."""
+    if argv[:1] != ["recognize"]:
+        return argv
+    wire = [a for a in argv[1:] if a.startswith("-") and "," in a]
+    if not wire or "--" in argv:
+        return argv
+    return [a for a in argv if a not in wire] + ["--", *wire]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,63 +123,48 @@ def _recognize(args: argparse.Namespace) -> int:
     return 0
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+
+
 def read_input(spec: str) -> list[float]:
     """Network input from wire text, a .png/.jpg image, or a .json strokes file (or stdin)."""
     if spec == "-":
-        return _parse_text(sys.stdin.read())
+        return _parse_text(_read_limited(sys.stdin.buffer, "stdin"))
     if "," in spec:
         return parse_wire(spec)
     path = Path(spec)
-    if not path.is_file():
-        raise InputError(f"{spec}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"):
-        return _read_image(path)
     try:
-        return _parse_text(path.read_text())
-    except UnicodeDecodeError:
-        raise InputError(f"{spec}: not text, JSON or an image") from None
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte
+        is_file = False
+    if not is_file:
+        raise InputError(f"{spec[:80]}: no such file")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        from .images import read_image
+
+        return read_image(path)
+    try:
+        with path.open("rb") as f:
+            return _parse_text(_read_limited(f, spec))
+    except OSError as e:
+        raise InputError(f"{spec}: cannot read ({e.strerror})") from None
 
 
-def _parse_text(text: str) -> list[float]:
+def _read_limited(stream, name: str) -> bytes:
+    """At most MAX_JSON_BYTES of a binary stream; more is an error, not a memory hog."""
+    data = stream.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"{name}: longer than {MAX_JSON_BYTES} bytes; not a digit")
+    return data
+
+
+def _parse_text(data: bytes) -> list[float]:
     """Wire values, or JSON: {"strokes": [...]}, a bare strokes list, or {"imgdata": [...]}."""
-    stripped = text.strip()
-    if not stripped.startswith(("{", "[")):
-        return parse_wire(stripped)
     try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e}") from None
-    if isinstance(data, dict) and "imgdata" in data:
-        return from_wire(data["imgdata"])
-    strokes = data.get("strokes") if isinstance(data, dict) else data
-    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
-        raise InputError('JSON must be {"strokes": [[[x, y], ...], ...]} or {"imgdata": [...]}')
-    try:
-        return strokes_to_pixels(strokes)
-    except EmptyDrawing:
-        raise
-    except (TypeError, IndexError, ValueError) as e:
-        raise InputError(f"strokes must be lists of [x, y] points ({e})") from None
-
-
-def _read_image(path: Path) -> list[float]:
-    """A grayscale image; dark ink on a light background is inverted so that 1.0 = ink."""
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise InputError("reading images needs Pillow: pip install pillow") from None
-    try:
-        with Image.open(path) as image:
-            gray = image.convert("L")
-            width, height = gray.size
-            values = [v / 255 for v in gray.getdata()]
-    except (UnidentifiedImageError, OSError) as e:
-        raise InputError(f"{path}: unreadable image ({e})") from None
-    rows = [values[y * width:(y + 1) * width] for y in range(height)]
-    border = rows[0] + rows[-1] + [r[0] for r in rows] + [r[-1] for r in rows]
-    if sum(border) / len(border) > 0.5:
-        rows = [[1.0 - v for v in row] for row in rows]
-    # Faint scanner noise would otherwise count as ink and inflate the bounding box.
-    rows = [[v if v > 0.1 else 0.0 for v in row] for row in rows]
-    return raster_to_pixels(rows)
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError as e:
+        raise InputError(f"the input is not UTF-8 text (byte {e.start} is invalid)") from None
+    if not text.startswith(("{", "[")):
+        return parse_wire(text)
+    request = parse_json(text)
+    return request_pixels({"strokes": request} if isinstance(request, list) else request)

@@ -1,8 +1,9 @@
 """The shipped networks: find one by name or path, and read ``models/manifest.json``.
 
-Networks live in the ``models/`` folder of the project (or ``$HWD_MODELS``).  A
-name like ``best`` means ``models/best.npz``; anything with a slash or ``.npz``
-is taken as a path.
+Networks live in ``$HWD_MODELS`` if set, else in the ``models/`` folder of the
+checkout, else (after ``pip install``) in the package's own ``hwd/shipped/`` folder,
+where pyproject.toml puts a copy of ``models/``.  A name like ``best`` means
+``best.npz`` there; anything with a slash or ``.npz`` is taken as a path.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ DEFAULT = "best"
 
 
 def models_dir() -> Path:
-    """$HWD_MODELS, else the models/ folder beside pylib/ in this checkout."""
-    return Path(os.environ.get("HWD_MODELS") or Path(__file__).resolve().parents[2] / "models")
+    """$HWD_MODELS, else the models/ folder beside pylib/ in a checkout, else hwd/shipped/."""
+    if os.environ.get("HWD_MODELS"):
+        return Path(os.environ["HWD_MODELS"])
+    here = Path(__file__).resolve().parent
+    checkout = here.parents[1] / "models"
+    return checkout if (checkout / "manifest.json").exists() else here / "shipped"
 
 
 def manifest() -> dict:

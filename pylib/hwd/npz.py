@@ -10,17 +10,24 @@ Two layouts are understood (docs/network-format.md has the spec):
   inputs scaled to 0.01-1.0.  It is converted on load to HWD's convention
   (inputs 0-1) by folding the 0.01 offset into biases, so both kinds of network
   share one forward pass.
+
+Every file is checked within limits before memory is spent on it: the zip's directory and
+each member's declared size before inflating, each ``.npy`` header (read by a strict
+pattern, never evaluated) and shape before allocating; then the network must be usable:
+784 inputs, 10 outputs, finite weights and biases.  Anything else is a
+:class:`NetworkFileError` naming the file.  docs/limits.md lists the limits.
 """
 
 from __future__ import annotations
 
-import ast
 import io
-import json
+import math
+import re
 import struct
 import zipfile
 from pathlib import Path
 
+from .inputs import InputError, parse_json
 from .network import Network
 from .packed import PackedMatrix
 
@@ -30,8 +37,26 @@ _STRUCT_CODES = {"f2": "e", "f4": "f", "f8": "d", "u1": "B", "i1": "b", "i2": "h
                  "i8": "q"}
 
 
-class NetworkFileError(ValueError):
-    """A network file that cannot be read; the message names the file and the problem."""
+# Limits, far above any sensible digit network (the shipped best has 1.29 M parameters,
+# 2.6 MB): they bound the memory and time one file can cost.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_MEMBERS = 64
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024  # the zip's central directory
+MAX_PARAMETERS = 5_000_000  # elements in all arrays together
+MAX_INFLATED_BYTES = 8 * MAX_PARAMETERS + 1024 * 1024  # all members, inflated
+MAX_HEADER = 10_000  # bytes of an .npy header (numpy's own limit)
+MAX_SHIFT = 64  # |weight_shifts[l]|: int16 weights are q / 2**shift
+INPUTS, OUTPUTS = 784, 10  # a digit network reads 28x28 pixels and scores ten digits
+OUTPUT_ACTIVATIONS = ("softmax", "normalized_sigmoid")
+_FLOAT_DTYPES = ("f2", "f4", "f8")
+# An .npy header is a Python dict literal; we match it instead of evaluating it.
+_HEADER_ITEM = (r"'(\w{1,20})'\s*:\s*('[^']{0,20}'|True|False"
+                r"|\(\s*(?:\d{1,12}\s*,\s*)*(?:\d{1,12}\s*)?\))")
+_HEADER = re.compile(rf"\{{\s*(?:{_HEADER_ITEM}\s*,\s*)*(?:{_HEADER_ITEM}\s*)?\}}\s*")
+
+
+class NetworkFileError(InputError):
+    """A network file that cannot be read or used; the message names the file and the problem."""
 
 
 class Array:
@@ -78,14 +103,12 @@ def parse_npy(data: bytes) -> Array:
         (header_len,), start = struct.unpack_from("<I", data, 8), 12
     else:
         raise ValueError(f"unsupported .npy version {major}")
-    try:
-        header = ast.literal_eval(data[start:start + header_len].decode("latin1"))
-        descr, fortran, shape = header["descr"], header["fortran_order"], tuple(header["shape"])
-    except (ValueError, SyntaxError, KeyError, TypeError) as e:
-        raise ValueError(f"unreadable .npy header ({e})") from None
-    if not isinstance(descr, str) or descr[1:] not in _STRUCT_CODES:
+    if header_len > MAX_HEADER:
+        raise ValueError(f".npy header of {header_len} bytes; at most {MAX_HEADER} allowed")
+    descr, fortran, shape = _parse_header(data[start:start + header_len].decode("latin1"))
+    if descr[1:] not in _STRUCT_CODES:
         raise ValueError(f"unsupported dtype {descr!r} (object arrays are never unpickled)")
-    array = Array(b"", descr[1:], shape, bool(fortran), ">" if descr[0] == ">" else "<")
+    array = Array(b"", descr[1:], shape, fortran, ">" if descr[0] == ">" else "<")
     needed = array.size * struct.calcsize(_STRUCT_CODES[array.dtype])
     body = data[start + header_len:]
     if len(body) < needed:
@@ -94,16 +117,76 @@ def parse_npy(data: bytes) -> Array:
     return array
 
 
+def _parse_header(text: str) -> tuple[str, bool, tuple[int, ...]]:
+    """(descr, fortran_order, shape) of an .npy header, checked against the limits."""
+    if not _HEADER.fullmatch(text):
+        raise ValueError(f"unreadable .npy header {text[:60]!r}")
+    items = re.findall(_HEADER_ITEM, text)
+    header = dict(items)
+    if len(items) != 3 or set(header) != {"descr", "fortran_order", "shape"}:
+        raise ValueError(f"unreadable .npy header {text[:60]!r}")
+    if not header["descr"].startswith("'"):
+        raise ValueError(f"unreadable .npy header {text[:60]!r}")
+    if header["fortran_order"] not in ("True", "False"):
+        raise ValueError(f"unreadable .npy header {text[:60]!r}")
+    shape = tuple(int(n) for n in re.findall(r"\d+", header["shape"]))
+    if not 1 <= len(shape) <= 2 or not all(1 <= n <= MAX_PARAMETERS for n in shape) or (
+            math.prod(shape) > MAX_PARAMETERS):
+        raise ValueError(f"shape {shape}: an array needs 1 or 2 non-zero dimensions and at "
+                         f"most {MAX_PARAMETERS:,} elements")
+    return header["descr"].strip("'"), header["fortran_order"] == "True", shape
+
+
+def _check_zip_directory(raw: bytes) -> None:
+    """Refuse, before zipfile reads it, a central directory that would cost memory: too
+    large, or zip64 (a network file never needs 4 GB or 65,535 members)."""
+    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 22 - 65535))
+    if end < 0 or len(raw) - end < 22:
+        raise zipfile.BadZipFile
+    (directory_bytes,) = struct.unpack_from("<I", raw, end + 12)
+    if directory_bytes > MAX_DIRECTORY_BYTES or raw[max(0, end - 20):end].startswith(
+            b"PK\x06\x07"):
+        raise ValueError(f"the zip directory is too large (more than {MAX_MEMBERS} members?)")
+
+
+def _read_members(z: zipfile.ZipFile) -> dict[str, Array]:
+    """Parse each member, after checking the declared sizes (inflating stops at them)."""
+    members = z.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise ValueError(f"{len(members)} members; at most {MAX_MEMBERS} allowed")
+    declared = sum(m.file_size for m in members)
+    if declared > MAX_INFLATED_BYTES:
+        raise ValueError(f"members inflate to {declared:,} bytes; at most "
+                         f"{MAX_INFLATED_BYTES:,} allowed")
+    arrays, elements = {}, 0
+    for m in members:
+        try:
+            with z.open(m) as member:  # a bounded read: z.read() inflates all it is given
+                array = parse_npy(member.read(m.file_size))
+        except ValueError as e:
+            raise ValueError(f"{m.filename[:40]}: {e}") from None
+        elements += array.size
+        if elements > MAX_PARAMETERS:
+            raise ValueError(f"more than {MAX_PARAMETERS:,} numbers in all")
+        arrays[m.filename.removesuffix(".npy")] = array
+    return arrays
+
+
 def read_arrays(source: str | Path | bytes) -> dict[str, Array]:
     """All arrays in an ``.npz`` (a path or the file's bytes), by member name without ``.npy``."""
     name = "<bytes>" if isinstance(source, bytes) else str(source)
     try:
+        size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"{size:,} bytes; a network file may have at most "
+                             f"{MAX_FILE_BYTES:,}")
         raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        _check_zip_directory(raw)
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            return {m.removesuffix(".npy"): parse_npy(z.read(m)) for m in z.namelist()}
+            return _read_members(z)
     except FileNotFoundError:
         raise NetworkFileError(f"{name}: no such file") from None
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError):
         raise NetworkFileError(f"{name}: not an .npz file (not a zip; truncated?)") from None
     except (ValueError, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise NetworkFileError(f"{name}: {e}") from None
@@ -115,25 +198,69 @@ def load(source: str | Path | bytes) -> Network:
     arrays = read_arrays(source)
     try:
         if "meta" in arrays:
-            return _from_hwd(arrays)
+            return _usable(_from_hwd(arrays))
         if "arr_0" in arrays:
-            return _from_ancestor(arrays)
+            return _usable(_from_ancestor(arrays))
     except (ValueError, KeyError, IndexError, TypeError) as e:
         raise NetworkFileError(f"{name}: {e}") from None
-    raise NetworkFileError(f"{name}: not a network file (members: {', '.join(sorted(arrays))})")
+    raise NetworkFileError(f"{name}: not a network file (members: "
+                           f"{', '.join(sorted(arrays))[:200]})")
+
+
+def _usable(network: Network) -> Network:
+    """The network, if it can recognize digits: 784 inputs, 10 probabilities out."""
+    if network.sizes[0] != INPUTS:
+        raise ValueError(f"the first layer takes {network.sizes[0]} inputs, not {INPUTS} "
+                         f"(28x28 pixels)")
+    if network.sizes[-1] != OUTPUTS:
+        raise ValueError(f"the output layer has {network.sizes[-1]} neurons, not {OUTPUTS}")
+    if network.activations[-1] not in OUTPUT_ACTIVATIONS:
+        raise ValueError(f"the output activation is {network.activations[-1]}, not one that "
+                         f"gives probabilities ({', '.join(OUTPUT_ACTIVATIONS)})")
+    return network
+
+
+def _finite(values: list, what: str) -> list:
+    """``values`` if every one is finite (NaN or infinity would poison every answer)."""
+    if not all(map(math.isfinite, values)):
+        raise ValueError(f"{what} holds NaN or infinity")
+    return values
+
+
+def _meta(array: Array) -> dict:
+    """The ``meta`` member: a JSON object, within the JSON limits of :mod:`hwd.inputs`."""
+    meta = parse_json(array.data, "meta")
+    if not isinstance(meta, dict):
+        raise ValueError(f"meta is a JSON {type(meta).__name__}, not an object")
+    activations = meta.get("activations")
+    if (not isinstance(activations, list) or not 1 <= len(activations) <= MAX_MEMBERS
+            or not all(isinstance(a, str) for a in activations)):
+        raise ValueError("meta's activations must be a list of names, one per layer")
+    shifts = meta.get("weight_shifts")
+    if shifts is not None and (
+            not isinstance(shifts, list) or len(shifts) != len(activations)
+            or not all(type(s) is int and abs(s) <= MAX_SHIFT for s in shifts)):
+        raise ValueError(f"meta's weight_shifts must be one integer in [-{MAX_SHIFT}, "
+                         f"{MAX_SHIFT}] per layer")
+    accuracy = meta.get("test_accuracy")
+    if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(
+            accuracy, int | float) or not 0 <= accuracy <= 1):
+        raise ValueError("meta's test_accuracy must be a number in [0, 1]")
+    return meta
 
 
 def _from_hwd(arrays: dict[str, Array]) -> Network:
-    meta = json.loads(arrays["meta"].data.decode("utf-8"))
+    meta = _meta(arrays["meta"])
     if meta.get("format") != "hwd-network":
-        raise ValueError(f"meta says format {meta.get('format')!r}, expected 'hwd-network'")
+        raise ValueError(f"meta says format {str(meta.get('format'))[:40]!r}, "
+                         f"expected 'hwd-network'")
     n = len(meta["activations"])
     missing = [k for l in range(n) for k in (f"weights_{l}", f"biases_{l}") if k not in arrays]
     if missing:
         raise ValueError(f"missing arrays: {', '.join(missing)}")
     shifts = meta.get("weight_shifts") or [None] * n
     weights = [_matrix(arrays[f"weights_{l}"], shifts[l]) for l in range(n)]
-    biases = [arrays[f"biases_{l}"].values for l in range(n)]
+    biases = [_finite(arrays[f"biases_{l}"].values, f"biases_{l}") for l in range(n)]
     network = Network(weights, biases, list(meta["activations"]), meta)
     if meta.get("layers") and meta["layers"] != network.sizes:
         raise ValueError(f"meta says layers {meta['layers']}, arrays have {network.sizes}")
@@ -143,7 +270,9 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
 def _matrix(array: Array, shift: int | None) -> PackedMatrix | list[list[float]]:
     """A weight matrix: int16 fixed point (W = q / 2**shift) is packed without unpacking."""
     if array.dtype != "i2":
-        return array.rows()
+        rows = array.rows()
+        _finite([v for row in rows for v in row], "a weight matrix")
+        return rows
     if shift is None:
         raise ValueError("int16 weights need meta['weight_shifts']")
     if array.fortran and array.byteorder == "<" and len(array.shape) == 2:
@@ -157,7 +286,9 @@ def _from_ancestor(arrays: dict[str, Array]) -> Network:
     if len(info) != 4 or count < 1 or set(arrays) != {f"arr_{i}" for i in range(count + 1)}:
         raise ValueError("arr_0 is not [learning rate, success rate, epoch, time] with weights "
                          "in arr_1...")
+    _finite(info, "arr_0")
     weights = [arrays[f"arr_{l}"].rows() for l in range(1, count + 1)]
+    _finite([v for w in weights for row in w for v in row], "a weight matrix")
     # The ancestor fed 0.01 + 0.99*x; fold that into the first layer so x stays 0-1 and sparse.
     first = weights[0]
     biases = [[0.01 * sum(row) for row in first]] + [[0.0] * len(w) for w in weights[1:]]

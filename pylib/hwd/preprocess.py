@@ -13,7 +13,10 @@ field with their centre of mass at the centre.  We do the same for
 Conventions of the result: 784 floats in [0, 1], row-major (index y*28 + x),
 1.0 = ink.  Pixel (x, y) covers the square [x, x+1) x [y, y+1); the centre of
 mass lands on the point (14.5, 14.5), the middle of pixel (14, 14), as in MNIST.
-An empty drawing raises :class:`EmptyDrawing`.
+An empty drawing raises :class:`EmptyDrawing`.  Bad points are refused by
+:func:`hwd.inputs.strokes`, and the drawing work is bounded: at most ``MAX_SEGMENTS``
+segments and ``MAX_PATH`` pixels of pen path once scaled (a real digit has about 40
+segments and 45 px), so no drawing costs more than a few tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -22,11 +25,18 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 
+from .inputs import InputError, TooLarge
+from .inputs import strokes as checked_strokes
+
 SIZE = 28  # side of the network's input field, px
 BOX = 20.0  # side of the box the ink is scaled into, px
 PEN_WIDTH = 2.0  # stroke width, in pixels of the 28x28 field
 MIN_STEP = 0.5  # points closer than this (px) to the previous one add nothing visible
-MAX_COORDINATE = 1e9  # beyond this, spans overflow and units make no sense
+# Bounds on the drawing work, after scaling into the 28x28 field.  15,466 UNIPEN digits
+# have at most 111 segments and 316 px of path (median 36 and 45).
+MAX_SEGMENTS = 500
+MAX_PATH = 600.0  # px: thirty times the side of the 20 px box
+MAX_RASTER = 1024 * 1024  # cells of a raster given to raster_to_pixels
 # Where MNIST puts the centre of mass: pixel (14, 14), whose centre is the point 14.5
 # (measured on the training set: 14.50 +- 0.29 in both x and y).
 CENTRE = 14.5
@@ -35,14 +45,13 @@ Pixels = list[float]
 Strokes = Sequence[Sequence[Sequence[float]]]
 
 
-class EmptyDrawing(ValueError):
+class EmptyDrawing(InputError):
     """The drawing has no ink, so there is nothing to recognize."""
 
 
 def strokes_to_pixels(strokes: Strokes, pen_width: float = PEN_WIDTH) -> Pixels:
     """Rasterize pen strokes into the 28x28 network input (see module docstring)."""
-    points = [[_point(p) for p in stroke] for stroke in strokes]
-    points = [s for s in points if s]
+    points = [s for s in checked_strokes(strokes) if s]
     if not points:
         raise EmptyDrawing("the drawing is empty")
     xs = [x for s in points for x, _ in s]
@@ -54,6 +63,7 @@ def strokes_to_pixels(strokes: Strokes, pen_width: float = PEN_WIDTH) -> Pixels:
     scale = (BOX - pen_width) / max(w, h) if max(w, h) > 1e-9 else 0.0
     segments = _segments(
         [[((x - x0) * scale, (y - y0) * scale) for x, y in s] for s in points])
+    _check_work(segments)
     ink_w, ink_h = w * scale + pen_width, h * scale + pen_width
     radius = pen_width / 2
 
@@ -65,6 +75,8 @@ def strokes_to_pixels(strokes: Strokes, pen_width: float = PEN_WIDTH) -> Pixels:
 
 def raster_to_pixels(rows: Sequence[Sequence[float]]) -> Pixels:
     """Crop, scale and centre a grayscale raster (1.0 = ink) into the 28x28 network input."""
+    if sum(len(row) for row in rows) > MAX_RASTER:
+        raise TooLarge(f"the raster has more than {MAX_RASTER} cells; downscale it first")
     ink = [(x, y) for y, row in enumerate(rows) for x, v in enumerate(row) if v > 0]
     if not ink:
         raise EmptyDrawing("the image has no ink")
@@ -100,15 +112,15 @@ def _centred(render: Callable[[float, float], Pixels], width: float, height: flo
     return render(ox + CENTRE - cx, oy + CENTRE - cy)
 
 
-def _point(p: Sequence[float]) -> tuple[float, float]:
-    if len(p) < 2:
-        raise ValueError(f"a point needs x and y, got {p!r}"[:80])
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2]):
-        raise ValueError(f"point coordinates must be numbers, got {p!r}"[:80])
-    x, y = float(p[0]), float(p[1])
-    if not (abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):
-        raise ValueError(f"point coordinates must be finite, |x|, |y| <= {MAX_COORDINATE:g}")
-    return x, y
+def _check_work(segments: list[tuple[float, ...]]) -> None:
+    """Refuse drawings whose rendering would cost more than a real digit ever needs."""
+    if len(segments) > MAX_SEGMENTS:
+        raise TooLarge(f"the drawing has {len(segments)} segments after simplification; "
+                       f"at most {MAX_SEGMENTS} allowed")
+    path = sum(math.sqrt(length2) for *_, length2 in segments)
+    if path > MAX_PATH:
+        raise TooLarge(f"the drawing's pen path is {path:.0f} px long in the 28x28 field; "
+                       f"at most {MAX_PATH:.0f} allowed")
 
 
 def _segments(strokes: list[list[tuple[float, float]]]) -> list[tuple[float, ...]]:

@@ -40,17 +40,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import models
+from . import inputs, models
 from .art import ascii_art
 from .network import Network
 from .npz import NetworkFileError, load
-from .preprocess import EmptyDrawing, strokes_to_pixels
-from .wire import COUNT, WireFormatError, from_wire, parse_wire
+from .preprocess import strokes_to_pixels
+from .wire import WireFormatError, from_wire, parse_wire
 
 MAX_URL = 32 * 1024  # request target, bytes: 784 values need about 5 KiB
 MAX_BODY = 1024 * 1024  # request body, bytes; checked against Content-Length before reading
-MAX_POINTS = 10_000  # points in all strokes (a drawn digit has a few hundred; ~65 us each)
-MAX_COORDINATE = 1e6  # |x| and |y| of a stroke point, in any units
+MAX_POINTS = inputs.MAX_POINTS  # points in all strokes: hwd.inputs, the one validation path
+MAX_COORDINATE = inputs.MAX_COORDINATE  # |x| and |y| of a stroke point, in any units
 TIMEOUT = 10.0  # seconds a connection may stay silent before the server drops it
 DRAIN = 5.0  # seconds to let requests in progress finish when stopping
 
@@ -224,75 +224,36 @@ class App:
 
 
 def parse_json(body: bytes) -> object:
-    """The body as JSON; NaN, Infinity and deep nesting are refused."""
+    """The body as JSON, within the limits of :mod:`hwd.inputs` (nesting, number length, no
+    NaN or Infinity, UTF-8)."""
     if not body.strip():
         raise HTTPError(400, f"the body is empty; {USAGE}")
-
-    def refuse(name: str) -> float:
-        raise ValueError(f"{name} is not allowed")
-
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=refuse)
-    except RecursionError:
-        raise HTTPError(400, "the JSON is nested too deeply") from None
-    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, huge integers
-        raise HTTPError(400, f"the body is not valid JSON: {str(e)[:200]}") from None
-
-
-def number(value: object, where: str) -> float:
-    """A JSON number as a float; booleans, strings and out-of-float-range integers are refused."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise HTTPError(400, f"{where} is not a number but {describe(value)}")
-    try:
-        return float(value)
-    except OverflowError:
-        raise HTTPError(400, f"{where} is too large") from None
-
-
-def describe(value: object) -> str:
-    """A short description of a JSON value for an error message: a string, or its type."""
-    if isinstance(value, str):
-        return f"the string {value[:20]!r}"
-    return {type(None): "null", bool: "a boolean", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__)
+        return inputs.parse_json(body, "the body")
+    except inputs.InputError as e:
+        raise refusal(e) from None
 
 
 def imgdata_pixels(values: object) -> list[float]:
     """The JSON list of 784 wire values -> network pixels."""
-    if not isinstance(values, list):
-        raise HTTPError(400, f"imgdata must be a list of {COUNT} numbers")
-    if len(values) != COUNT:
-        raise HTTPError(400, f"imgdata: expected {COUNT} values, got {len(values)}")
     try:
-        return from_wire([number(v, f"imgdata value {i}") for i, v in enumerate(values)])
-    except WireFormatError as e:
-        raise HTTPError(400, f"imgdata: {e}") from None
+        return from_wire(values)
+    except inputs.InputError as e:
+        raise refusal(e, "imgdata: ") from None
 
 
 def strokes_pixels(strokes: object) -> list[float]:
-    """The JSON strokes -> network pixels, after checking their shape, size and coordinates."""
-    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
-        raise HTTPError(400, "strokes must be a list of strokes, each a list of [x, y] points")
-    if sum(max(len(s), 1) for s in strokes) > MAX_POINTS:
-        raise HTTPError(413, f"too many points; at most {MAX_POINTS} in all strokes")
-    points = [[point(p, f"strokes[{i}][{j}]") for j, p in enumerate(s)]
-              for i, s in enumerate(strokes)]
+    """The JSON strokes -> network pixels; hwd.inputs checks their shape, size and
+    coordinates, hwd.preprocess bounds the drawing work (docs/limits.md)."""
     try:
-        return strokes_to_pixels(points)
-    except EmptyDrawing as e:
-        raise HTTPError(400, f"strokes: {e}") from None
-    except (ValueError, ArithmeticError) as e:  # degenerate geometry (e.g. subnormal extents)
-        raise HTTPError(400, f"strokes cannot be drawn: {str(e)[:100]}") from None
+        return strokes_to_pixels(strokes)
+    except inputs.InputError as e:
+        raise refusal(e) from None
 
 
-def point(p: object, where: str) -> tuple[float, float]:
-    """One stroke point ``[x, y]`` (extra values such as a time are ignored)."""
-    if not isinstance(p, list) or len(p) < 2:
-        raise HTTPError(400, f"{where} must be a point [x, y]")
-    x, y = number(p[0], f"{where} x"), number(p[1], f"{where} y")
-    if not (abs(x) <= MAX_COORDINATE and abs(y) <= MAX_COORDINATE):  # also refuses NaN
-        raise HTTPError(400, f"{where} is outside [-{MAX_COORDINATE:g}, {MAX_COORDINATE:g}]")
-    return x, y
+def refusal(error: inputs.InputError, prefix: str = "") -> HTTPError:
+    """The HTTP error for input hwd.inputs refused: 413 over a size or work limit, else 400."""
+    return HTTPError(413 if isinstance(error, inputs.TooLarge) else 400, f"{prefix}{error}")
 
 
 def content_type(file: Path) -> str:

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-# The helper modules beside this file, importable under any pytest --import-mode.
+# The helper modules beside this file and the page driver shared with bench/ (tools/),
+# importable under any pytest --import-mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from pagetools import CHROMIUM, LAUNCH_ARGS, Site, build_site, open_page, serve
 
 ROOT = Path(__file__).resolve().parents[2]

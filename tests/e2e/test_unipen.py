@@ -7,10 +7,13 @@ test is stable yet catches a page that mangles strokes (scaling, order, y direct
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-import unipen_replay
 from pagetools import replay
 from playwright.sync_api import Page
+
+from train import unipen
 
 pytestmark = pytest.mark.browser
 
@@ -21,27 +24,24 @@ SIZE_AGREEMENT = 0.94  # quick.npz: 100 % (30/30) on this sample; one miss is al
 
 
 @pytest.fixture(scope="module")
-def digits() -> list[unipen_replay.Digit]:
+def digits(data_dir: Path) -> list[dict]:
     """The fixed sample; skipped without HWD_DATA_DIR, an error if it is set but wrong."""
-    try:
-        return unipen_replay.sample(max(ACCURACY_SAMPLE, SIZE_SAMPLE))
-    except unipen_replay.DataMissing as e:
-        pytest.skip(str(e))
+    return unipen.sample(max(ACCURACY_SAMPLE, SIZE_SAMPLE), unipen.SEED, data_dir)
 
 
-def test_recognizes_real_pen_drawn_digits(digits: list[unipen_replay.Digit],
+def test_recognizes_real_pen_drawn_digits(digits: list[dict],
                                           ready_page: Page) -> None:
     sample = digits[:ACCURACY_SAMPLE]
-    answers = replay(ready_page, [d.strokes for d in sample], 0.6)
-    wrong = [(d.label, a, d.source) for d, a in zip(sample, answers, strict=True)
-             if a != str(d.label)]
+    answers = replay(ready_page, [d["strokes"] for d in sample], 0.6)
+    wrong = [(d["label"], a, d["source"]) for d, a in zip(sample, answers, strict=True)
+             if a != str(d["label"])]
     accuracy = 1 - len(wrong) / len(sample)
     assert accuracy >= ACCURACY_THRESHOLD, f"{accuracy:.1%}; (label, answer, source): {wrong}"
 
 
-def test_answer_does_not_depend_on_drawing_size(digits: list[unipen_replay.Digit],
+def test_answer_does_not_depend_on_drawing_size(digits: list[dict],
                                                 ready_page: Page) -> None:
-    sample = [d.strokes for d in digits[:SIZE_SAMPLE]]
+    sample = [d["strokes"] for d in digits[:SIZE_SAMPLE]]
     small = replay(ready_page, sample, 0.4)
     large = replay(ready_page, sample, 0.9)
     same = sum(a == b for a, b in zip(small, large, strict=True)) / len(sample)

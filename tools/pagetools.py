@@ -1,4 +1,5 @@
-"""Building, serving and driving HWD's page: shared by tests/e2e and bench/.
+"""Building, serving and driving HWD's page: shared by tests/e2e and bench/ (both put
+tools/ on sys.path; bench/ never imports from tests/).
 
 Uses the automation contract of the page (docs/browser.md): ``[data-testid=pad]``,
 ``recognize``, ``clear``, ``status[data-state]``, ``prediction[data-count]`` and
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
