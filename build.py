@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -39,6 +40,9 @@ PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 # parser for pyscript.toml and the error plugin (imported even when disabled, to silence it).
 PYSCRIPT_LAZY_CHUNKS = ("toml-", "error-")
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
+# Page modules loaded only when the person opens what they show: each ships as NAME.zip with
+# the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.toml.
+LAZY_PAGE_MODULES = ("inside", "own_network")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 
@@ -86,16 +90,19 @@ def write_site(dest: Path, models: Path) -> None:
     """Write every file of the site into the empty folder ``dest``."""
     copy_pyodide(dest / "pyodide")
     copy_pyscript(dest / "pyscript")
-    modules = copy_package(dest / "hwd")
+    # The page's own modules beside main.py (site/*.py), importable by main.py.
+    pages = sorted(p.name for p in SITE.glob("*.py")
+                   if p.name != "main.py" and p.stem not in LAZY_PAGE_MODULES)
+    modules = copy_package(dest / "hwd", pages)
     networks = copy_networks(dest / "networks", models)
     for name in SITE_FILES:
         shutil.copy2(SITE / name, dest / name)
     index = dest / "index.html"
     index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
-    # The page's own modules beside main.py (site/*.py), importable by main.py.
-    pages = sorted(p.name for p in SITE.glob("*.py") if p.name != "main.py")
     for name in pages:
         shutil.copy2(SITE / name, dest / name)
+    for name in LAZY_PAGE_MODULES:
+        write_lazy_module(dest, name, modules)
     files = "".join(f'"./hwd/{m}" = "./hwd/{m}"\n' for m in modules)
     files += "".join(f'"./{m}" = "./{m}"\n' for m in pages)
     config = (SITE / "pyscript.toml").read_text() + "\n[files]\n" + files
@@ -155,9 +162,33 @@ def copy_without_source_map(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def copy_package(dest: Path) -> list[str]:
-    """The modules of hwd that ``import hwd`` loads (following relative imports); their names."""
-    needed, todo = set(), ["__init__"]
+def write_lazy_module(dest: Path, name: str, loaded: list[str]) -> None:
+    """``NAME.zip``: site/NAME.py and the hwd modules it needs beyond those loaded at start,
+    which main.py fetches and unpacks when the person first opens what NAME shows."""
+    source = (SITE / f"{name}.py").read_text()
+    roots = hwd_imports(source)
+    extra = [m for m in sorted(f"{r}.py" for r in package_modules(roots)) if m not in loaded]
+    with zipfile.ZipFile(dest / f"{name}.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{name}.py", source)
+        for module in extra:
+            z.writestr(f"hwd/{module}", (PACKAGE / module).read_text())
+
+
+def hwd_imports(source: str) -> set[str]:
+    """The hwd modules a page module imports by name: from hwd import explain / from
+    hwd.explain import ..."""
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "hwd":
+            roots |= {alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hwd."):
+            roots.add(node.module.split(".")[1])
+    return roots
+
+
+def package_modules(roots: Iterable[str]) -> set[str]:
+    """The modules of hwd that importing ``roots`` loads (following relative imports)."""
+    needed, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name in needed:
@@ -168,8 +199,16 @@ def copy_package(dest: Path) -> list[str]:
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 if node.module:
                     todo.append(node.module.split(".")[0])
-                else:  # from . import a, b
-                    todo += [alias.name for alias in node.names]
+                else:  # from . import a, b (modules; a name like __version__ is not one)
+                    todo += [a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()]
+    return needed
+
+
+def copy_package(dest: Path, pages: Iterable[str] = ()) -> list[str]:
+    """The modules of hwd that ``import hwd`` loads, and those the page modules ``pages``
+    (loaded at start) import by name, following relative imports; their names."""
+    roots = {"__init__"}.union(*(hwd_imports((SITE / page).read_text()) for page in pages))
+    needed = package_modules(roots)
     dest.mkdir()
     modules = sorted(f"{name}.py" for name in needed)
     for module in modules:

@@ -9,14 +9,26 @@ in the REST wire format, one line of 784 comma-separated values, ready to paste
 into ``/recognize?imgdata=`` or ``hwd recognize``.  Recognitions after each stroke
 (*live*) only update the display.
 
+In number mode (number_mode.py) the strokes are read as several digits with
+``hwd.segment`` and a number is shown with one entry per digit.
+
 Networks are fetched lazily, one per selection (pad.js starts the first download
-while Python boots), and kept once parsed.
+while Python boots), and kept once parsed.  A network file the person opens or drops
+joins them (own_network.py, fetched then).  The "Inside the network" panel (inside.py) is
+fetched the first time it is opened, and computes only while it is open.
 """
 
 from __future__ import annotations
 
-from pyscript import document, window
+import importlib
+import io
+import sys
+import zipfile
+
+from number_mode import NumberMode
+from pyscript import document, fetch, when, window
 from pyscript.ffi import create_proxy, to_js
+from teach import Teacher
 
 import hwd
 from hwd.inputs import InputError, one_line
@@ -49,6 +61,9 @@ class Page:
         self.networks: dict[str, hwd.Network] = {}
         self.network: hwd.Network | None = None
         self.count = 0
+        self.numbers = NumberMode(self)
+        self.last_pixels: list[float] | None = None  # the input of the last recognition
+        self.inside = None  # the "Inside the network" panel, once opened (inside.Panel)
 
     def set_status(self, state: str, text: str) -> None:
         """Show the loading state (loading | ready | error) and a sentence about it."""
@@ -74,6 +89,7 @@ class Page:
         accuracy = self.network.meta.get("test_accuracy")
         about = f" ({accuracy:.2%} right on MNIST's test set)" if accuracy else ""
         self.status.dataset.network = name
+        self.network = teacher.select(name, self.network)  # adapted to the person's examples
         self.set_status("ready", f"Ready: network “{name}”{about}.")
         pad.ready()
 
@@ -81,8 +97,9 @@ class Page:
         """Recognize the strokes (a JS array) and show the digit, probabilities and input."""
         if self.network is None:
             return
+        strokes = strokes.to_py()
         try:
-            pixels = hwd.strokes_to_pixels(strokes.to_py())
+            pixels = hwd.strokes_to_pixels(strokes)
         except hwd.EmptyDrawing:
             if final:
                 self.clear()
@@ -91,15 +108,34 @@ class Page:
         except InputError as e:  # a scribble over the drawing-work limits (docs/limits.md)
             self.message.textContent = f"{one_line(e)}."
             return
-        digit, probabilities = self.network.predict(pixels)
+        digits = self.numbers.read(strokes, self.network) if pad.numberMode() else []
         self.message.textContent = ""
-        self.prediction.textContent = str(digit)
-        self.show_bars(probabilities)
-        self.show_input(pixels)
+        if len(digits) > 1:  # a number (number_mode.py); one digit is shown as always
+            self.numbers.show(digits)
+            if self.inside is not None:  # it explains one digit at a time
+                self.inside.clear()
+            teacher.hide()  # a correction teaches one digit at a time
+        else:
+            predict = self.network.predict if self.inside is None else self.inside.predict
+            digit, probabilities = predict(pixels)
+            self.prediction.textContent = str(digit)
+            self.show_bars(probabilities)
+            self.show_input(pixels)
+            self.numbers.show_one(strokes, pixels, probabilities)
+            self.last_pixels = pixels
+            teacher.offer(digit)
+            if self.inside is not None:
+                self.inside.update(self.network, pixels)
         if final:
             self.count += 1
             self.prediction.dataset.count = str(self.count)
-            window.console.log(hwd.format_wire(pixels))
+            for each in [d.pixels for d in digits] if len(digits) > 1 else [pixels]:
+                window.console.log(hwd.format_wire(each))
+
+    def rerecognize(self) -> None:
+        """Show again the answer for the drawing on the pad (the network changed)."""
+        if self.prediction.textContent:
+            self.recognize(pad.strokes(), False)
 
     def show_bars(self, probabilities: list[float]) -> None:
         """Set each bar's data-p, its length (CSS variable --p) and its percentage."""
@@ -128,8 +164,55 @@ class Page:
             style.setProperty("--p", "0")
             text.textContent = ""
         self.preview.clearRect(0, 0, SIZE, SIZE)
+        teacher.hide()
+        self.numbers.hide()
+        self.last_pixels = None
+        if self.inside is not None:
+            self.inside.clear()
+
+
+async def import_later(name: str):
+    """Import a page module that build.py ships as NAME.zip (with the hwd modules it adds),
+    fetched and unpacked into the working directory when first needed."""
+    if name in sys.modules:
+        return sys.modules[name]
+    response = await fetch(f"./{name}.zip")
+    if not response.ok:
+        raise OSError(f"{name}.zip: HTTP {response.status}")
+    with zipfile.ZipFile(io.BytesIO(await response.bytearray())) as z:
+        z.extractall(".")
+    importlib.invalidate_caches()
+    return importlib.import_module(name)
+
+
+@when("toggle", "#inside")
+async def toggle_inside(event) -> None:
+    """Open or close the panel: its code is loaded on the first opening only."""
+    if page.inside is not None:
+        page.inside.toggled()
+    elif event.target.open and not event.target.hasAttribute("data-loading"):
+        event.target.setAttribute("data-loading", "")
+        try:
+            page.inside = (await import_later("inside")).Panel(page)
+        except Exception as e:  # offline before the service worker cached it, or a bad build
+            element("inside-body").textContent = f"The panel could not be loaded: {e}"
+        event.target.removeAttribute("data-loading")
 
 
 page = Page()
+teacher = Teacher(page)
 pad.connect(create_proxy(page.recognize), create_proxy(page.clear), create_proxy(page.select))
+
+
+async def open_network_file(name: str, size: int, buffer) -> bool:
+    """A network file the person opened or dropped (pad.js reads it): see own_network.py."""
+    try:
+        own_network = await import_later("own_network")
+    except Exception as e:  # offline before the service worker cached it
+        page.message.textContent = f"“{name}” could not be opened: {one_line(e)}."
+        return False
+    return await own_network.open_network(page, name, size, buffer)
+
+
+pad.connectFiles(create_proxy(open_network_file))
 await page.select(pad.network())  # noqa: F704 (PyScript runs this module with top-level await)

@@ -11,6 +11,7 @@
 // classifies them with the hwd package and updates the result on the page.
 
 const STORAGE_KEY = "hwd.network";
+const NUMBER_KEY = "hwd.number";
 const $ = (id) => document.getElementById(id);
 
 const canvas = $("pad");
@@ -18,6 +19,7 @@ const context = canvas.getContext("2d");
 const recognizeButton = $("recognize");
 const clearButton = $("clear");
 const liveBox = $("live");
+const numberBox = $("number-mode");
 const networkSelect = $("network");
 const status = $("status");
 const statusText = $("status-text");
@@ -25,7 +27,8 @@ const progress = $("progress");
 
 let strokes = [];          // [[[x, y], ...], ...] in CSS pixels of the pad
 let current = null;        // the stroke being drawn, or null
-let size = 0;              // the pad's side in CSS pixels
+let size = 0;              // the pad's height in CSS pixels (its side, but in number mode)
+let width = 0;             // and its width
 let python = null;         // {recognize, clear, select} once main.py has connected
 let pending = false;       // Recognize was asked for while Python was not ready
 let recognized = false;    // a completed recognition is shown: the next stroke starts afresh
@@ -43,22 +46,23 @@ function inkColour() {
 
 /** Fit the canvas's backing store to its CSS size and the screen density, keeping the ink. */
 function resize() {
-  const side = canvas.getBoundingClientRect().width;
-  if (!side) return;
-  if (size && side !== size) {
-    const k = side / size;  // the person resized the window: keep the drawing in proportion
+  const rect = canvas.getBoundingClientRect();
+  if (!rect.width) return;
+  if (size && rect.height !== size) {
+    const k = rect.height / size;  // the person resized the window: keep the drawing in proportion
     strokes = strokes.map((stroke) => stroke.map(([x, y]) => [x * k, y * k]));
   }
-  size = side;
+  size = rect.height;
+  width = rect.width;
   const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(side * dpr);
-  canvas.height = Math.round(side * dpr);
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(size * dpr);
   context.setTransform(dpr, 0, 0, dpr, 0, 0);
   redraw();
 }
 
 function redraw() {
-  context.clearRect(0, 0, size, size);
+  context.clearRect(0, 0, width, size);
   for (const stroke of strokes) drawStroke(stroke, 0);
 }
 
@@ -165,6 +169,30 @@ function clear() {
   if (python) python.clear();
 }
 
+/** Number mode: a wide pad for several digits, read as one number (site/number_mode.py). */
+function setNumberMode(on) {
+  canvas.classList.toggle("number", on);
+  canvas.setAttribute("aria-label", on
+    ? "Drawing pad: write a number, digits left to right"
+    : "Drawing pad: draw one digit with the mouse, a finger or a pen");
+  clear();
+}
+
+numberBox.addEventListener("change", () => {
+  try {
+    localStorage.setItem(NUMBER_KEY, numberBox.checked ? "1" : "");
+  } catch {
+    // Not remembered then.
+  }
+  setNumberMode(numberBox.checked);
+});
+try {
+  numberBox.checked = localStorage.getItem(NUMBER_KEY) === "1";
+} catch {
+  // Storage disabled: digit mode.
+}
+if (numberBox.checked) setNumberMode(true);
+
 recognizeButton.addEventListener("click", recognize);
 clearButton.addEventListener("click", clear);
 
@@ -206,6 +234,43 @@ networkSelect.addEventListener("change", () => {
   }
   if (recognized) pending = true;  // show the new network's answer for the same drawing
   if (python) python.select(name);
+});
+
+// ---------------------------------------------------------------- your own network file
+
+const MAX_NETWORK_BYTES = 50_000_000;  // own_network.py explains the refusal
+let openNetworkFile = null;  // own_network.py's handler, once Python runs
+
+/** Hand a chosen or dropped file to Python (too big a file is not even read). */
+async function openFile(file) {
+  if (!file) return;
+  if (!openNetworkFile) {
+    statusText.textContent = `Still loading: open “${file.name}” again once Python is ready.`;
+    return;
+  }
+  const buffer = file.size <= MAX_NETWORK_BYTES ? await file.arrayBuffer() : null;
+  pending = recognized;  // show the new network's answer for the same drawing
+  if (!(await openNetworkFile(file.name, file.size, buffer))) pending = false;
+}
+
+$("open-network").addEventListener("change", (event) => {
+  openFile(event.target.files[0]);
+  event.target.value = "";  // the same file can be opened again
+});
+const hasFiles = (event) => [...event.dataTransfer.types].includes("Files");
+addEventListener("dragover", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  document.body.classList.add("dropping");
+});
+addEventListener("dragleave", (event) => {
+  if (!event.relatedTarget) document.body.classList.remove("dropping");
+});
+addEventListener("drop", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  document.body.classList.remove("dropping");
+  openFile(event.dataTransfer.files[0]);
 });
 
 // ---------------------------------------------------------------- loading status
@@ -251,12 +316,44 @@ window.hwdPad = {
     python = { recognize: recognizeHandler, clear: clearHandler, select: selectHandler };
     observer.disconnect();
   },
+  /** Whether the person chose to write a number (several digits). */
+  numberMode: () => numberBox.checked,
+  /** main.py's handler for a network file: (name, size, ArrayBuffer | null) -> Promise<bool>. */
+  connectFiles(handler) {
+    openNetworkFile = handler;
+  },
   /** The current strokes, as given to recognize. */
   strokes: () => strokes,
   /** The name of the network chosen in the selector. */
   network: () => networkSelect.value,
   /** The .npz bytes of a network, as an ArrayBuffer. */
   networkBytes: fetchNetwork,
+  /** Text kept in this browser under "hwd.<name>" ("" if none): teach.py keeps the taught
+      examples and the adapted network's last layer there. Nothing leaves the browser. */
+  stored(name) {
+    try {
+      return localStorage.getItem(`hwd.${name}`) || "";
+    } catch {
+      return "";  // storage disabled: nothing was kept
+    }
+  },
+  /** Keep text under "hwd.<name>" ("" removes it); false if the browser refuses (full, disabled). */
+  store(name, text) {
+    try {
+      if (text) localStorage.setItem(`hwd.${name}`, text);
+      else localStorage.removeItem(`hwd.${name}`);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  /** Offer bytes (a Uint8Array) to the person as a file download. */
+  download(bytes, name) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const link = Object.assign(document.createElement("a"), { href: url, download: name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  },
   /** Called by main.py whenever it becomes ready: run a Recognize that was waiting. */
   ready() {
     if (pending) recognize();

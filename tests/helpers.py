@@ -23,11 +23,14 @@ def random_mlp(sizes: list[int], activation: str = "relu", seed: int = 0):
 
 
 @contextmanager
-def serving_in_thread(app, timeout: float) -> Iterator:
-    """A quiet hwd server for ``app`` on a free loopback port, in a thread; yields it."""
+def serving_in_thread(app, timeout: float, **options) -> Iterator:
+    """A quiet hwd server for ``app`` on a free loopback port, in a thread; yields it.
+
+    ``options`` go to hwd.server.Server (``deadline``, ``max_connections``).
+    """
     from hwd.server import Server
 
-    httpd = Server(("127.0.0.1", 0), app, quiet=True, timeout=timeout)
+    httpd = Server(("127.0.0.1", 0), app, quiet=True, timeout=timeout, **options)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

@@ -92,6 +92,14 @@ def test_show_prints_ascii_digits(data_dir):
 
 
 @pytest.mark.slow
+def test_show_refuses_impossible_counts(data_dir):
+    for n in ("-5", "70000"):
+        r = hwd_cli("show", n)
+        assert r.returncode == 2
+        assert r.stderr == f"hwd show: error: N must be between 0 and 60000, not {n}\n"
+
+
+@pytest.mark.slow
 def test_evaluate_json_and_report(data_dir, quick, tmp_path):
     r = hwd_cli("evaluate", quick, "--json", "--report", str(tmp_path))
     assert r.returncode == 0, r.stderr

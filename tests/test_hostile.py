@@ -229,10 +229,36 @@ def meta_nested(depth: int) -> bytes:
     return npz_bytes({**network_members(), "meta": npy_bytes("uint8", (len(text),), text)})
 
 
+def method(data: bytes, number: int) -> bytes:
+    """A zip whose members claim compression method ``number`` (99: AES, 14: lzma)."""
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        data = data.replace(signature, b"@@@@")
+        parts = data.split(b"@@@@")
+        data = parts[0] + b"".join(signature + p[:offset - 4] + number.to_bytes(2, "little")
+                                   + p[offset - 2:] for p in parts[1:])
+    return data
+
+
+def encrypted(data: bytes) -> bytes:
+    """A zip whose members all say they are encrypted (general-purpose flag bit 0)."""
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data = data.replace(signature, b"@@@@")
+        parts = data.split(b"@@@@")
+        data = parts[0] + b"".join(signature + p[:offset - 4] + bytes([p[offset - 4] | 1])
+                                   + p[offset - 3:] for p in parts[1:])
+    return data
+
+
+def lying_end_record() -> bytes:
+    """An end-of-directory record whose own comment holds another end-record signature."""
+    data = npz_bytes(network_members())
+    return data[:-2] + (26).to_bytes(2, "little") + b"PK\x05\x06" + bytes(22)
+
+
 NETWORK_FILES = {
     "zip bomb: 3 MB inflating to 3.1 GB": (lambda: zip_bomb(3100 * bombs.MIB, 3100),
                                            "inflate to 3,250,585,600 bytes"),
-    "zip bomb declaring 1 KB": (lambda: zip_bomb(1024, 3100), "not an .npz file"),
+    "zip bomb declaring 1 KB": (lambda: zip_bomb(1024, 3100), "Bad CRC-32"),
     "shape (100000000, 0)": (lambda: npz_bytes({"w": bombs.npy(header("(100000000, 0)"))}),
                              "non-zero dimensions"),
     "shape (100000, 100000)": (lambda: npz_bytes({"w": bombs.npy(header("(100000, 100000)"))}),
@@ -257,6 +283,14 @@ NETWORK_FILES = {
                     "200 members; at most 64 allowed"),
     "2,000 members": (lambda: npz_bytes({f"m{i}": b"" for i in range(2000)}),
                       "zip directory is too large"),
+    "corrupt deflate data": (lambda: bombs.zip_bytes([("meta.npy", b"\xff" * 64, 1000, 0)]),
+                             "meta.npy: cannot inflate"),
+    "encrypted member": (lambda: encrypted(npz_bytes(network_members())), "cannot inflate"),
+    "unknown compression method": (lambda: method(npz_bytes(network_members()), 99),
+                                   "compression method is not supported"),
+    "lzma member, corrupt": (lambda: method(npz_bytes(network_members()), 14),
+                             "cannot inflate"),
+    "end record inside the end record": (lying_end_record, "members: )"),
     "meta a JSON list": (lambda: with_meta([1, 2]), "meta is a JSON list"),
     "meta a JSON string": (lambda: with_meta("hwd-network"), "meta is a JSON str"),
     "meta nested 100,000 deep": (lambda: meta_nested(DEEP), "nested 100001 deep"),

@@ -68,6 +68,13 @@ def test_reads_the_ancestors_format(tmp_path):
     assert np.abs(feedforward64(tmp_path / "old.npz", X) - expected).max() < 1e-12
 
 
+def test_an_ancestor_time_out_of_range_is_left_out(tmp_path):
+    np.savez(tmp_path / "old.npz", np.array([0.1, 95.3, 4, 1e300]),
+             np.random.default_rng(0).normal(0, 0.1, (10, 784)))
+    meta = hwd.load(tmp_path / "old.npz").meta
+    assert "created_unix" not in meta and meta["epoch"] == 4
+
+
 def test_broken_files_give_clear_errors(tmp_path):
     good = random_mlp([784, 10]).save(tmp_path / "good.npz", {})
     raw = good.read_bytes()

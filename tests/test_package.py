@@ -67,9 +67,11 @@ def test_one_version_and_the_license_pyproject_names():
     assert "version" not in project and "version" in project["dynamic"]
     assert project["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
-    versions = [p for p in ROOT.glob("**/*.py") if ".venv" not in p.parts
-                and "node_modules" not in p.parts and hwd.__version__ in p.read_text()]
-    assert versions == [PACKAGE / "__init__.py"]
+    tracked = subprocess.run(["git", "ls-files", "*.py", "*.toml", "*.cfg"],
+                             capture_output=True, text=True, cwd=ROOT, check=True).stdout.split()
+    versions = [name for name in tracked
+                if f'"{hwd.__version__}"' in (ROOT / name).read_text(errors="replace")]
+    assert versions == ["pylib/hwd/__init__.py"]
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 import hwd
 import train.train as train_module
@@ -127,7 +131,7 @@ def test_partial_files_are_recognisable_and_cleaned(data_dir, tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["epoch-001.npz", "final.npz", "run"]
 
 
-def output_path_cases(tmp_path):
+def bad_settings(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     (tmp_path / "folder").mkdir()
     file, folder = str(tmp_path / "file"), str(tmp_path / "folder")
@@ -141,16 +145,21 @@ def output_path_cases(tmp_path):
                                 f"--save: {file} is a file"),
         "--save empty": (["--out", folder, "--save", ""], "--save is empty"),
         "--plot a folder": (["--out", folder, "--plot", folder], f"--plot {folder} is a folder"),
-        "--epochs 0": (["--out", folder, "--epochs", "0"], "--epochs must be at least 1"),
+        "--epochs 0": (["--out", folder, "--epochs", "0"], "--epochs and --batch must be"),
+        "--batch 0": (["--out", folder, "--batch", "0"], "--epochs and --batch must be"),
+        "--layers not numbers": (["--layers", "784,a,10"], "comma-separated integers"),
+        "--layers 100 inputs": (["--layers", "100,10"], "784 inputs first"),
+        "--layers 0 neurons": (["--layers", "784,0,10"], "every layer at least 1"),
+        "--dropout 1": (["--dropout", "1"], "--dropout must be in [0, 1)"),
     }
 
 
-def test_output_paths_are_checked_before_training(tmp_path, monkeypatch, capsys):
+def test_settings_and_paths_are_checked_before_training(tmp_path, monkeypatch, capsys):
     def no_training(*args, **kwargs):
         raise AssertionError("training started")
 
     monkeypatch.setattr(train_module, "load_mnist", no_training)
-    for case, (args, message) in output_path_cases(tmp_path).items():
+    for case, (args, message) in bad_settings(tmp_path).items():
         assert main(args) == 2, case
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (case, err)
@@ -252,3 +261,27 @@ def test_european_digits_still_fit_mnists_box(mnist):
         rows, cols = np.flatnonzero((x > 0.2).any(1)), np.flatnonzero((x > 0.2).any(0))
         assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 22
         assert rows[0] > 0 and rows[-1] < 27 and cols[0] > 0 and cols[-1] < 27
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_exits_130(data_dir, tmp_path):
+    """SIGINT to ``hwd train`` after its first epoch: status 130, no --save, epoch 1 kept."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hwd", "train", *SMALL, "--limit", "2000", "--epochs", "100",
+         "--out", str(tmp_path / "run"), "--save", str(tmp_path / "final.npz")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        # A shell's background job starts with SIGINT ignored; a terminal's Ctrl-C does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for line in process.stdout:
+            if "epoch-001.npz" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "--save not written" in err
+    assert not (tmp_path / "final.npz").exists()
+    assert "epoch-001.npz" in [p.name for p in (tmp_path / "run").iterdir()]
+    assert not list(tmp_path.rglob("*.partial"))

@@ -121,6 +121,18 @@ def fit(strokes: Strokes, side: float, fraction: float) -> list[list[tuple[float
     return [[(p[0] * scale + dx, p[1] * scale + dy) for p in s] for s in strokes]
 
 
+def fit_wide(strokes: Strokes, width: float, height: float) -> list[list[tuple[float, float]]]:
+    """Scale a number's strokes to 85 % of a wide pad's width or 60 % of its height (whichever
+    is smaller), keeping the aspect ratio, and centre them (number mode, docs/numbers.md)."""
+    xs = [p[0] for s in strokes for p in s]
+    ys = [p[1] for s in strokes for p in s]
+    scale = min(0.85 * width / max(max(xs) - min(xs), 1e-9),
+                0.6 * height / max(max(ys) - min(ys), 1e-9))
+    dx = (width - (max(xs) - min(xs)) * scale) / 2 - min(xs) * scale
+    dy = (height - (max(ys) - min(ys)) * scale) / 2 - min(ys) * scale
+    return [[(p[0] * scale + dx, p[1] * scale + dy) for p in s] for s in strokes]
+
+
 def draw(page: Page, strokes: Strokes) -> None:
     """Draw strokes given in pad coordinates (CSS px from its top left) with the mouse."""
     x0, y0, _ = pad_box(page)

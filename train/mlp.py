@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -86,12 +87,28 @@ class MLP:
         delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
         delta /= n
         grads: list[np.ndarray] = []
+        for l, delta_l in self._deltas(delta, slopes):
+            grads[:0] = [delta_l.T @ activations[l], delta_l.sum(axis=0)]
+        return loss, grads
+
+    def _deltas(self, delta: np.ndarray, slopes: list[np.ndarray]
+                ) -> Iterator[tuple[int, np.ndarray]]:
+        """Backpropagation: (l, d(objective)/d(z_l)) for l = L-1 down to 0, from ``delta`` =
+        d(objective)/d(output logits) and the hidden layers' ``slopes`` from :meth:`_forward`."""
         for l in range(len(self.weights) - 1, -1, -1):
-            a_prev = activations[l]
-            grads[:0] = [delta.T @ a_prev, delta.sum(axis=0)]
+            yield l, delta
             if l:
                 delta = (delta @ self.weights[l]) * slopes[l - 1]
-        return loss, grads
+
+    def logit_gradient(self, x: np.ndarray, digit: int) -> np.ndarray:
+        """d(logit of ``digit``)/d(x) for each row of ``x``: the backward pass carried down
+        to the input (the reference for :mod:`hwd.explain`)."""
+        slopes: list[np.ndarray] = []
+        activations = self._forward(x, dropout=0.0, rng=None, slopes=slopes)
+        delta = np.zeros((len(x), self.sizes[-1]), activations[-1].dtype)
+        delta[:, digit] = 1.0
+        *_, (_, delta) = self._deltas(delta, slopes)
+        return delta @ self.weights[0]
 
     def stored_arrays(self, dtype: str) -> tuple[dict[str, np.ndarray], list[int] | None]:
         """The weight and bias arrays as a file of ``dtype`` holds them, and the int16 shifts.

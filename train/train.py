@@ -28,7 +28,7 @@ from .data import load_mnist, training_data_checksum
 from .deskew import deskew
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
-from .saving import PathError, check_outputs, copy_atomically, remove_partials
+from .saving import check_outputs, copy_atomically, remove_partials
 
 INTERRUPTED = 130  # the shell's status for a run stopped by SIGINT
 
@@ -175,15 +175,29 @@ def plot(history: list[dict], path: str) -> None:
     plt.close(fig)
 
 
+def check_settings(args: argparse.Namespace) -> None:
+    """Raise ValueError (one line) for settings that could not train a digit network."""
+    try:
+        sizes = [int(s) for s in args.layers.split(",")]
+    except ValueError:
+        raise ValueError(f"--layers {args.layers}: comma-separated integers, such as "
+                         f"784,100,10") from None
+    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or min(sizes) < 1:
+        raise ValueError(f"--layers {args.layers}: 784 inputs first, 10 outputs last, "
+                         f"every layer at least 1")
+    if args.epochs < 1 or args.batch < 1:
+        raise ValueError("--epochs and --batch must be at least 1")
+    if not 0 <= args.dropout < 1:
+        raise ValueError("--dropout must be in [0, 1)")
+    check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``hwd train``; returns the exit status."""
     args = parse_args(argv)
-    if args.epochs < 1:
-        print("hwd train: error: --epochs must be at least 1", file=sys.stderr)
-        return 2
     try:
-        check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
-    except PathError as e:
+        check_settings(args)
+    except ValueError as e:  # PathError too
         print(f"hwd train: error: {e}", file=sys.stderr)
         return 2
     stale = remove_partials(Path(args.out))

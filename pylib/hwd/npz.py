@@ -140,7 +140,10 @@ def _parse_header(text: str) -> tuple[str, bool, tuple[int, ...]]:
 def _check_zip_directory(raw: bytes) -> None:
     """Refuse, before zipfile reads it, a central directory that would cost memory: too
     large, or zip64 (a network file never needs 4 GB or 65,535 members)."""
-    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 22 - 65535))
+    # Where zipfile looks: a record with no comment at the very end, else the last signature.
+    end = len(raw) - 22
+    if end < 0 or raw[end:end + 4] != b"PK\x05\x06" or raw[-2:] != b"\0\0":
+        end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 22 - 65535))
     if end < 0 or len(raw) - end < 22:
         raise zipfile.BadZipFile
     (directory_bytes,) = struct.unpack_from("<I", raw, end + 12)
@@ -162,7 +165,11 @@ def _read_members(z: zipfile.ZipFile) -> dict[str, Array]:
     for m in members:
         try:
             with z.open(m) as member:  # a bounded read: z.read() inflates all it is given
-                array = parse_npy(member.read(m.file_size))
+                data = member.read(m.file_size)
+        except Exception as e:  # zlib, bz2, lzma and zipfile each raise their own errors
+            raise ValueError(f"{m.filename[:40]}: cannot inflate ({e})") from None
+        try:
+            array = parse_npy(data)
         except ValueError as e:
             raise ValueError(f"{m.filename[:40]}: {e}") from None
         elements += array.size
@@ -197,6 +204,9 @@ def load(source: str | Path | bytes) -> Network:
     name = "<bytes>" if isinstance(source, bytes) else str(source)
     arrays = read_arrays(source)
     try:
+        for member, array in arrays.items():
+            if array.dtype in _FLOAT_DTYPES:
+                _finite(array.values, member)
         if "meta" in arrays:
             return _usable(_from_hwd(arrays))
         if "arr_0" in arrays:
@@ -260,7 +270,7 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
         raise ValueError(f"missing arrays: {', '.join(missing)}")
     shifts = meta.get("weight_shifts") or [None] * n
     weights = [_matrix(arrays[f"weights_{l}"], shifts[l]) for l in range(n)]
-    biases = [_finite(arrays[f"biases_{l}"].values, f"biases_{l}") for l in range(n)]
+    biases = [arrays[f"biases_{l}"].values for l in range(n)]
     network = Network(weights, biases, list(meta["activations"]), meta)
     if meta.get("layers") and meta["layers"] != network.sizes:
         raise ValueError(f"meta says layers {meta['layers']}, arrays have {network.sizes}")
@@ -270,9 +280,7 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
 def _matrix(array: Array, shift: int | None) -> PackedMatrix | list[list[float]]:
     """A weight matrix: int16 fixed point (W = q / 2**shift) is packed without unpacking."""
     if array.dtype != "i2":
-        rows = array.rows()
-        _finite([v for row in rows for v in row], "a weight matrix")
-        return rows
+        return array.rows()
     if shift is None:
         raise ValueError("int16 weights need meta['weight_shifts']")
     if array.fortran and array.byteorder == "<" and len(array.shape) == 2:
@@ -286,15 +294,15 @@ def _from_ancestor(arrays: dict[str, Array]) -> Network:
     if len(info) != 4 or count < 1 or set(arrays) != {f"arr_{i}" for i in range(count + 1)}:
         raise ValueError("arr_0 is not [learning rate, success rate, epoch, time] with weights "
                          "in arr_1...")
-    _finite(info, "arr_0")
     weights = [arrays[f"arr_{l}"].rows() for l in range(1, count + 1)]
-    _finite([v for w in weights for row in w for v in row], "a weight matrix")
     # The ancestor fed 0.01 + 0.99*x; fold that into the first layer so x stays 0-1 and sparse.
     first = weights[0]
     biases = [[0.01 * sum(row) for row in first]] + [[0.0] * len(w) for w in weights[1:]]
     weights[0] = [[0.99 * v for v in row] for row in first]
     rate = info[1] / 100 if info[1] > 1 else info[1]
     meta = {"format": "ancestor", "learning_rate": info[0], "test_accuracy": rate,
-            "epoch": int(info[2]), "created_unix": info[3]}
+            "epoch": int(info[2])}
+    if 0 <= info[3] < 1e11:  # a time the platform can show (else it is not one)
+        meta["created_unix"] = info[3]
     activations = ["sigmoid"] * (count - 1) + ["normalized_sigmoid"]
     return Network(weights, biases, activations, meta)

@@ -35,11 +35,13 @@ def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes, fortran: bool = F
 
 
 def npz_bytes(members: dict[str, bytes]) -> bytes:
-    """A deflated zip of ``.npy`` members, as ``numpy.savez_compressed`` writes it."""
+    """A deflated zip of ``.npy`` members, as ``numpy.savez_compressed`` writes it, but with a
+    fixed timestamp: the same network always gives the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
-            z.writestr(f"{name}.npy", data)
+            z.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), data,
+                       zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import struct
+from array import array
 from collections.abc import Sequence
 
 LANE_BYTES = 8
@@ -38,6 +39,7 @@ class PackedMatrix:
         self.offset = 1 << weight_bits
         # Lane sums stay below 2**64: n_in * A * 2**(weight_bits+1) < 2**64.
         self.input_bits = min(30, LANE_BITS - 1 - (weight_bits + 1) - len(columns).bit_length())
+        self.half_lanes = int.from_bytes((bytes(LANE_BYTES - 1) + b"\x80") * n_out, "little")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -49,6 +51,8 @@ class PackedMatrix:
         """Pack a float matrix given as rows, rounding weights to ``weight_bits`` bits."""
         largest = max((abs(v) for row in rows for v in row), default=0.0)
         shift = weight_bits - math.frexp(largest)[1]  # largest * 2**shift < 2**weight_bits
+        if round(largest * 2.0**shift) >= 1 << weight_bits:  # ... unless rounding reaches it
+            shift -= 1
         scale, offset = 2.0**shift, 1 << weight_bits
         n_out = len(rows)
         columns = [int.from_bytes(struct.pack(f"<{n_out}Q", *[round(r[i] * scale) + offset
@@ -66,15 +70,16 @@ class PackedMatrix:
         columns = [int.from_bytes(view[i * step:(i + 1) * step], "little") for i in range(n_in)]
         return cls(columns, n_out, shift, 15)
 
-    def dot(self, a: Sequence[float]) -> list[float]:
-        """W·a for a vector of non-negative floats (pixels, ReLU or sigmoid outputs)."""
+    def dot(self, a: Sequence[float], signed: bool = False) -> list[float]:
+        """W·a for a vector of non-negative floats (pixels, ReLU or sigmoid outputs); with
+        ``signed``, of floats of any sign (backward passes), for one more addition."""
         if len(a) != len(self.columns):
             raise ValueError(f"expected {len(self.columns)} inputs, got {len(a)}")
         nonzero = [(i, v) for i, v in enumerate(a) if v]
         if not nonzero:
             return [0.0] * self.n_out
-        largest = max(v for _, v in nonzero)
-        if min(v for _, v in nonzero) < 0 or not math.isfinite(largest):
+        largest = max(abs(v) for _, v in nonzero) if signed else max(v for _, v in nonzero)
+        if not math.isfinite(largest) or (not signed and min(v for _, v in nonzero) < 0):
             raise ValueError("inputs must be finite and non-negative")
         # largest * 2**input_shift < 2**input_bits; capped so 2.0**x cannot overflow.
         input_shift = min(self.input_bits - math.frexp(largest)[1], 900)
@@ -84,9 +89,32 @@ class PackedMatrix:
             a_int = int(v * scale)
             total += a_int * columns[i]
             total_a += a_int
-        lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
         bias, unit = self.offset * total_a, 2.0 ** -(self.shift + input_shift)
+        if signed:
+            # A lane's sum may be negative, but it is above -2**63 (the bound on input_bits):
+            # with 2**63 added to every lane, T's 64-bit digits are the lanes again.
+            total += self.half_lanes  # 2**63 in every lane
+            bias += 1 << (LANE_BITS - 1)
+        lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
         return [(lane - bias) * unit for lane in lanes]
+
+    def column(self, i: int) -> list[float]:
+        """Column ``i`` of W: the weights from input ``i`` to every output."""
+        lanes = struct.unpack(f"<{self.n_out}Q", self.columns[i].to_bytes(LANE_BYTES * self.n_out,
+                                                                          "little"))
+        unit = 2.0**-self.shift
+        return [(lane - self.offset) * unit for lane in lanes]
+
+    def transpose(self) -> PackedMatrix:
+        """W^T, packed the same way (its columns are the rows of W), for backward passes."""
+        n_in, size = len(self.columns), LANE_BYTES * self.n_out
+        # Every lane in column-major order, then each row of W gathered by a strided slice.
+        lanes = array("Q", b"".join(c.to_bytes(size, "little") for c in self.columns))
+        if lanes.itemsize != LANE_BYTES:  # pragma: no cover (no such platform in use)
+            raise RuntimeError("array('Q') is not 64-bit here")
+        columns = [int.from_bytes(lanes[j::self.n_out].tobytes(), "little")
+                   for j in range(self.n_out)]
+        return PackedMatrix(columns, n_in, self.shift, self.offset.bit_length() - 1)
 
     def rows(self) -> list[list[float]]:
         """The matrix as float rows (for inspection and tests; slow)."""

@@ -5,19 +5,24 @@ Endpoints (see docs/server.md)::
     GET  /recognize?imgdata=v0,...,v783   -> "7" as text/plain, like the ancestor's Flask app
     POST /recognize  {"imgdata": [...]} or {"strokes": [[[x, y], ...], ...]}
                                           -> {"digit": 7, "probabilities": [10 floats]}
+                                             (several digits: also "number", "digits")
     GET  /healthz                         -> {"status": "ok", "network": ..., "layers": [...]}
     GET  /<file>                          -> the built site, with ``--site DIR``
 
 ``imgdata`` is the wire format of :mod:`hwd.wire` (784 values in [-1, 1], +1 = ink,
-column-major).  Every bad request gets a JSON ``{"error": "..."}`` with a 4xx status; a
-bug gets a 500 with no details, and its traceback goes to the server's stderr only.
+column-major).  Every bad request gets a JSON ``{"error": "..."}`` with a 4xx status (505
+for HTTP/2 and later, 503 when every place is busy); a bug gets a 500 with no details, and
+its traceback goes to the server's stderr only.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer``: hwd has no
 dependencies, a thread per connection keeps a slow client from blocking the others, and
 recognition is pure Python under the GIL, so an async framework would not make it faster.
 
 The request logic (:class:`App`) takes a method, a target and a body and returns a
-:class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes.
+:class:`Response`, so it is tested without sockets; :class:`Handler` only moves bytes, and
+refuses heads that could be read two ways (:func:`check_head`).  What slow clients and a
+stop need (a cap on connections, a deadline per request, a graceful stop) is in
+:mod:`hwd.connections`; requests take turns at the CPU, small ones first (:mod:`hwd.turns`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import re
 import signal
 import socket
 import socketserver
@@ -32,8 +38,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,17 +47,26 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import inputs, models
 from .art import ascii_art
+from .connections import READING, Link, Links, Lobby
 from .network import Network
 from .npz import NetworkFileError, load
 from .preprocess import strokes_to_pixels
+from .segment import read_number, to_json
+from .turns import Turns
 from .wire import WireFormatError, from_wire, parse_wire
 
 MAX_URL = 32 * 1024  # request target, bytes: 784 values need about 5 KiB
+MAX_LINE = 64 * 1024  # request line, bytes (http.server's own limit; longer gets 414)
 MAX_BODY = 1024 * 1024  # request body, bytes; checked against Content-Length before reading
 MAX_POINTS = inputs.MAX_POINTS  # points in all strokes: hwd.inputs, the one validation path
 MAX_COORDINATE = inputs.MAX_COORDINATE  # |x| and |y| of a stroke point, in any units
 TIMEOUT = 10.0  # seconds a connection may stay silent before the server drops it
-DRAIN = 5.0  # seconds to let requests in progress finish when stopping
+DEADLINE = 15.0  # seconds from a request's first byte to its last, however it trickles in
+MAX_CONNECTIONS = 256  # open at once; a new one replaces the longest idle or slowest one
+LOBBY_WAIT = 1.0  # seconds a new connection may wait for a place when all are taken
+LOBBY_SIZE = 1024  # connections waiting for a place (without a thread), at most
+GRACE = 5.0  # seconds to finish requests in flight when stopping
+HEAD_START = 100_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -186,7 +200,12 @@ class App:
         else:
             pixels = strokes_pixels(request["strokes"])
         digit, probabilities = self.recognize(pixels)
-        return json_response(200, {"digit": digit, "probabilities": probabilities}, CORS)
+        answer = {"digit": digit, "probabilities": probabilities}
+        if given == ["strokes"]:  # several digits: the number too (docs/numbers.md)
+            digits = read_number(request["strokes"], self.network.feedforward)
+            if len(digits) > 1:
+                answer.update(to_json(digits))
+        return json_response(200, answer, CORS)
 
     def recognize(self, pixels: list[float]) -> tuple[int, list[float]]:
         """The network's answer, logged as ASCII art of the input (unless quiet)."""
@@ -265,6 +284,36 @@ def content_type(file: Path) -> str:
     return guessed or "application/octet-stream"
 
 
+TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 token)
+CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # not allowed in a header value
+SINGLE = ("content-length", "host")  # headers that must not be repeated (RFC 9110, 9112)
+
+
+def check_head(lines: Sequence[bytes]) -> None:
+    """Refuse a header block that could be read two ways (400), so no request hides another.
+
+    ``lines`` are the raw lines after the request line, ending with the empty line.  The
+    standard library's parser ends the headers at the first line it cannot parse and takes the
+    rest for the body; a proxy may read the same bytes differently (request smuggling).  So a
+    line without a colon, a name that is not a token (a space before the colon, non-ASCII, a
+    folded continuation line), control characters in a value, or headers cut short by the end
+    of the stream make the whole request a 400, and the connection is closed.
+    """
+    if not lines or lines[-1] not in (b"\r\n", b"\n"):
+        raise HTTPError(400, "the request headers are incomplete")
+    seen = set()
+    for line in lines[:-1]:
+        name, colon, value = line.partition(b":")
+        if not colon or not TOKEN.fullmatch(name):
+            raise HTTPError(400, f"malformed header line {line[:60]!r}")
+        if CONTROL.search(value.rstrip(b"\r\n")):
+            raise HTTPError(400, f"control characters in header {name[:60]!r}")
+        name = name.lower()
+        if name in seen and name.decode() in SINGLE:
+            raise HTTPError(400, f"header {name.decode()} given more than once")
+        seen.add(name)
+
+
 def body_length(headers: Mapping[str, str]) -> int:
     """The declared body size, refusing what the server will not read (before reading it)."""
     if "Transfer-Encoding" in headers:
@@ -284,52 +333,84 @@ def body_length(headers: Mapping[str, str]) -> int:
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Moves bytes between a connection and :class:`App`; HTTP/1.1 with keep-alive."""
+    """Moves bytes between a connection and :class:`App`; HTTP/1.1 with keep-alive.
+
+    Reads go through the connection's :class:`~hwd.connections.Link`, which enforces the idle
+    timeout and the per-request deadline and tells the server what the connection is doing.
+    """
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     server_version = "hwd"
     sys_version = ""
     server: Server
+    link: Link
+    length = 0  # the body's declared size, once the head is checked
 
     def setup(self) -> None:
-        """Drop clients that stay silent for longer than the server's timeout."""
-        self.timeout = self.server.timeout_seconds
-        super().setup()
+        """Read through the connection's link instead of a plain socket file."""
+        super().setup()  # the socket, Nagle off, wfile
+        self.rfile.close()
+        self.link = self.server.links.get(self.request)
+        self.rfile = self.link  # type: ignore[assignment]  # readline/read/close is all it needs
 
-    def __getattr__(self, name: str) -> Callable[[], None]:
-        """Send every method (``do_GET``, ``do_PUT``, ``do_FOO``...) to :meth:`dispatch`."""
-        if name.startswith("do_"):
-            return self.dispatch
-        raise AttributeError(name)
+    def handle_one_request(self) -> None:
+        """Read one request and answer it: one cut short gets 400, one too slow 408."""
+        self.close_connection = True
+        # What send_error needs if the request line never arrives whole.
+        self.command, self.requestline, self.request_version = "", "", "HTTP/1.1"
+        if not self.link.next_request():  # the server is stopping
+            return
+        try:
+            self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
+            if not self.raw_requestline:
+                return  # the client closed an idle connection
+            if len(self.raw_requestline) > MAX_LINE:
+                self.send_error(414)
+            elif not self.raw_requestline.endswith(b"\n"):
+                self.send_error(400, "the request line is incomplete")
+            elif self.parse_request():
+                self.dispatch()
+        except TimeoutError:
+            links = self.server.links
+            if self.link.phase != READING:  # silence between requests just ends the connection
+                pass
+            elif time.monotonic() >= self.link.deadline:
+                self.send_error(408, f"the request was not complete within {links.deadline:g} s")
+            else:
+                self.send_error(408, f"the client was silent for {links.timeout:g} s "
+                                     "in the middle of its request")
+            self.close_connection = True
+
+    def parse_request(self) -> bool:
+        """http.server's parsing, then the checks that keep one request from hiding another."""
+        return super().parse_request() and self.check_framing()
+
+    def check_framing(self) -> bool:
+        """Check the header block and the body's length (a 4xx and False if they are refused)."""
+        try:
+            check_head(self.link.lines[1:])
+            self.length = body_length(self.headers)
+        except HTTPError as e:
+            self.send_error(e.status, e.message)  # closes: the unread rest cannot be trusted
+            return False
+        return True
 
     def dispatch(self) -> None:
-        """Read the body (if it is acceptable), ask the app, send the answer."""
-        with self.server.busy():
-            try:
-                length = body_length(self.headers)
-            except HTTPError as e:
-                self.close_connection = True  # the unread body would be taken for a request
-                self.send(error_response(e.status, e.message))
-                return
-            try:
-                body = self.rfile.read(length) if length else b""
-            except OSError as e:  # too slow (the timeout) or gone
-                self.log_error("reading the body: %r", e)
-                body = b""
-            if len(body) < length:
-                self.close_connection = True
-                return
-            self.send(self.server.app.handle(self.command, self.path, body))
+        """Read the body, ask the app, send the answer."""
+        body = self.rfile.read(self.length) if self.length else b""
+        if len(body) < self.length:
+            if not self.link.dropped:
+                self.send_error(400, f"the body ended after {len(body)} of {self.length} bytes")
+            return
+        self.link.answering()  # from here on the connection is not taken away
+        with self.server.turns.turn(len(self.path) + len(body)):
+            response = self.server.app.handle(self.command, self.path, body)
+        self.send(response)
 
     def handle_expect_100(self) -> bool:
-        """Refuse an oversized body before the client sends it."""
-        try:
-            body_length(self.headers)
-        except HTTPError as e:
-            self.send_error(e.status, e.message)
-            return False
-        return super().handle_expect_100()
+        """Refuse a bad head or an oversized body before the client sends the body."""
+        return self.check_framing() and super().handle_expect_100()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors found by http.server itself (bad request line, 414, 431...), as JSON."""
@@ -341,6 +422,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, response: Response) -> None:
         """Write the status, headers and (except for HEAD) the body."""
+        self.link.answering()
+        if self.server.links.stopping:  # the last answer on this connection
+            self.close_connection = True
         try:
             self.send_response(response.status)
             if response.status != 204:  # "No Content" has neither type nor length
@@ -372,20 +456,64 @@ class Handler(BaseHTTPRequestHandler):
             self.server.write_log(f"{self.address_string()} - {format % args}")
 
 
+BUSY = error_response(503, "the server is busy; try again").body
+
+
 class Server(ThreadingHTTPServer):
-    """A thread per connection, a listen backlog for bursts, and a count of requests in progress."""
+    """A thread per connection, at most ``max_connections`` of them, and a graceful stop."""
 
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024  # a burst of connections waits in the kernel, not refused
 
     def __init__(self, address: tuple[str, int], app: App, quiet: bool = False,
-                 timeout: float = TIMEOUT) -> None:
+                 timeout: float = TIMEOUT, deadline: float = DEADLINE,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.app, self.quiet, self.timeout_seconds = app, quiet, timeout
+        self.app, self.quiet = app, quiet
+        self.turns = Turns(HEAD_START)  # the CPU: one request at a time, small ones first
+        self.links = Links(max_connections, timeout, deadline)
+        self.lobby = Lobby(self.links, super().process_request, self.refuse, LOBBY_WAIT,
+                           LOBBY_SIZE)
         self._log_lock = threading.Lock()
-        self._active = 0
-        self._idle = threading.Condition()
-        super().__init__(address, Handler)
+        super().__init__(address, Handler)  # closes the lobby too if it cannot listen
+
+    def process_request(self, request: socket.socket, client_address: tuple) -> None:
+        """Serve the connection in a thread of its own if it has a place, else let it wait."""
+        if self.links.admit(request) is not None:
+            super().process_request(request, client_address)
+        elif self.links.stopping or not self.lobby.add(request, client_address):
+            self.refuse(request)
+
+    def refuse(self, request: socket.socket) -> None:
+        """Turn the connection away with a 503 and close it."""
+        self.turn_away(request)
+        self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Stop listening, and turn away the connections waiting for a place."""
+        super().server_close()
+        self.lobby.close()
+
+    @staticmethod
+    def turn_away(request: socket.socket) -> None:
+        """A 503 written without waiting (the accepting thread must never block on a client)."""
+        head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(BUSY)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n")
+        try:
+            request.setblocking(False)
+            request.send(head.encode() + BUSY)
+        except OSError:
+            pass
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        """The connection is done: forget it, then close it (FIN after the last answer)."""
+        self.links.release(request)
+        super().shutdown_request(request)
+
+    def stop(self, grace: float = GRACE) -> int:
+        """Refuse new connections, finish the open ones within ``grace`` s; the number cut off."""
+        self.server_close()
+        return self.links.stop(grace)
 
     def handle_error(self, request: object, client_address: tuple) -> None:
         """A client that hangs up is not an error worth a traceback; anything else is."""
@@ -409,23 +537,6 @@ class Server(ThreadingHTTPServer):
             sys.stderr.write(text.rstrip("\n") + "\n")
             sys.stderr.flush()
 
-    @contextmanager
-    def busy(self) -> Iterator[None]:
-        """Count a request in progress, so that :meth:`drain` can wait for it."""
-        with self._idle:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
-
-    def drain(self, timeout: float = DRAIN) -> bool:
-        """Wait until no request is in progress (or ``timeout`` s); True if none is."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._active == 0, timeout)
-
 
 def load_network(name: str | None) -> tuple[Network, str]:
     """The network to serve and its name; the default falls back on ``quick`` if missing."""
@@ -437,34 +548,8 @@ def load_network(name: str | None) -> tuple[Network, str]:
     return load(path), name or path.stem
 
 
-def port(text: str) -> int:
-    """A TCP port number, 0 to 65535 (0: the system picks a free one)."""
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError(text)
-    return value
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """The options of ``hwd serve``."""
-    parser = argparse.ArgumentParser(
-        prog="hwd serve", description="Recognize digits over HTTP (GET/POST /recognize).")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1; 0.0.0.0 exposes the server)")
-    parser.add_argument("--port", type=port, default=5000, help="port (default 5000; 0 = any free)")
-    parser.add_argument("--network", metavar="NAME|FILE",
-                        help="a shipped network (best, quick) or an .npz file "
-                             "(default: the manifest's default, else quick)")
-    parser.add_argument("--site", metavar="DIR", type=Path,
-                        help="also serve this folder (the built app, dist/) at /")
-    parser.add_argument("--quiet", action="store_true",
-                        help="log neither requests nor the ASCII art of each input")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until SIGINT or SIGTERM; 0 on a clean stop."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def serve(args: argparse.Namespace) -> int:
+    """``hwd serve`` (options parsed in :mod:`hwd.cli`): serve until SIGINT or SIGTERM; 0 if clean."""
     if args.site is not None and not args.site.is_dir():
         print(f"hwd serve: --site {args.site}: not a folder", file=sys.stderr)
         return 2
@@ -474,17 +559,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hwd serve: {e}", file=sys.stderr)
         return 2
     try:
-        server = Server((args.host, args.port), App(network, name, args.site), args.quiet)
+        server = Server((args.host, args.port), App(network, name, args.site), args.quiet,
+                        max_connections=args.max_connections)
     except OSError as e:
         print(f"hwd serve: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
         return 1
     if not args.quiet:
         server.app.log = server.write_log
-    return run(server, network, name)
+    return run(server, network, name, args.grace)
 
 
-def run(server: Server, network: Network, name: str) -> int:
-    """Serve in the main thread; SIGINT or SIGTERM stops accepting, then drains and closes."""
+def run(server: Server, network: Network, name: str, grace: float = GRACE) -> int:
+    """Serve in the main thread; SIGINT or SIGTERM stops accepting, finishes and closes."""
     received: list[str] = []
 
     def stop(signum: int, frame: object) -> None:
@@ -504,13 +590,14 @@ def run(server: Server, network: Network, name: str) -> int:
         pass
     finally:
         started = time.monotonic()
-        drained = server.drain()
-        server.server_close()
-    left = "" if drained else f", requests still running after {DRAIN:g} s"
+        cut = server.stop(grace)
+    left = f", {cut} still open after {grace:g} s closed" if cut else ""
     server.write_log(f"hwd serve: stopped ({received[0] if received else 'interrupted'}) in "
                      f"{time.monotonic() - started:.2f} s{left}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import main
+
+    sys.exit(main(["serve", *sys.argv[1:]]))

@@ -1,0 +1,160 @@
+"""Numbers written by real people: how well hwd.segment splits them into digits and reads them.
+
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py [--n 400] [--writers all|tune|check]
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 200
+
+Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them:
+natural size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n``
+per gap class.  For each gap class it prints: segmentation accuracy (every digit's strokes
+grouped right), digit accuracy (digits grouped right and read right), whole-number accuracy,
+and beside them what perfect segmentation gives (the number; each digit drawn alone, i.e.
+the single-digit accuracy of the same drawings), and the cost (digits rasterized and read
+per number, ms per number in CPython).  The segmentation's settings were tuned on the
+``tune`` half of the writers (``--fit``); ``check`` is the other half.  (Not named
+numbers.py: the standard library's ``numbers``, which numpy imports, would be shadowed for
+every script in bench/.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import defaultdict
+
+import hwd
+from hwd import models, segment
+from hwd.segment import Reader
+from train import unipen, unipen_numbers
+
+EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
+# Where the fit starts: weights set by hand before any fitting.
+START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "lifted": -10.0,
+         "strokes": 0.0,
+         "digit": 0.0, "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0,
+         "apart": -10.0}
+
+
+def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tuple, int],
+            check: set | frozenset = frozenset()) -> dict[str, dict[str, float]]:
+    """The figures of each gap class, of the numbers with a late stroke and of those by the
+    writers in ``check``."""
+    tally: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for number in numbers:
+        reads, start = reader.reads, time.perf_counter()
+        digits = reader.read(number.strokes)
+        seconds = time.perf_counter() - start
+        found = {d.strokes: d.digit for d in digits}
+        right = [alone[_key(number, g)] == label
+                 for g, label in zip(number.groups, number.labels, strict=True)]
+        for name in (number.gap_class, "late" if number.late else None,
+                     "check writers" if number.writer in check else None, "all"):
+            if name is None:
+                continue
+            t = tally[name]
+            t["numbers"] += 1
+            t["segmented"] += tuple(d.strokes for d in digits) == number.groups
+            t["digits"] += len(number.labels)
+            t["digits right"] += sum(found.get(g) == label
+                                     for g, label in zip(number.groups, number.labels,
+                                                         strict=True))
+            t["alone right"] += sum(right)
+            t["number right"] += "".join(str(d.digit) for d in digits) == number.text
+            t["perfect number right"] += all(right)
+            t["reads"] += reader.reads - reads
+            t["seconds"] += seconds
+    return tally
+
+
+def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float]:
+    """The weights of segment's features that cut the numbers right most often: an averaged
+    structured perceptron (Collins 2002), starting from START."""
+    names = (*segment.DIGIT_FEATURES, *segment.JOIN_FEATURES)
+    layouts = []
+    for number in numbers:
+        layout = reader.layout(number.strokes)
+        position = {box.index: k for k, box in enumerate(layout.boxes)}
+        truth = sorted((min(position[i] for i in g), max(position[i] for i in g) + 1)
+                       for g in number.groups)
+        if all(run in layout.runs for run in truth):  # else no weights could find it
+            layouts.append((layout, truth))
+    weights = [START[name] for name in names]
+    total, steps = [0.0] * len(names), 0
+    rng = random.Random(0)
+    for _ in range(EPOCHS):
+        rng.shuffle(layouts)
+        for layout, truth in layouts:
+            guess = layout.best(dict(zip(names, weights, strict=True)))
+            if guess != truth:
+                delta = [t - g for t, g in zip(layout.features(truth), layout.features(guess),
+                                               strict=True)]
+                weights = [w + d for w, d in zip(weights, delta, strict=True)]
+            total = [t + w for t, w in zip(total, weights, strict=True)]
+            steps += 1
+    return {name: t / steps for name, t in zip(names, total, strict=True)}
+
+
+def _key(number: unipen_numbers.Number, group: tuple[int, ...]) -> tuple:
+    return tuple(tuple(map(tuple, number.strokes[i])) for i in group)
+
+
+def read_alone(network: hwd.Network, numbers: list[unipen_numbers.Number]) -> dict[tuple, int]:
+    """Each digit of each number read on its own (perfect segmentation)."""
+    alone = {}
+    for number in numbers:
+        for group in number.groups:
+            key = _key(number, group)
+            if key not in alone:
+                alone[key] = network.predict(hwd.strokes_to_pixels(key))[0]
+    return alone
+
+
+def print_table(tally: dict[str, dict[str, float]]) -> None:
+    low_high = {name: f"{lo:+.0%}..{hi:+.0%}" for name, (lo, hi)
+                in unipen_numbers.GAP_CLASSES.items()}
+    print(f"{'gap class':<22}{'numbers':>8}{'segmented':>11}{'digits':>9}{'number':>9}"
+          f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}")
+    for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
+        t = tally.get(name)
+        if not t:
+            continue
+        label = f"{name} ({low_high[name]})" if name in low_high else name
+        n = t["numbers"]
+        print(f"{label:<22}{n:>8.0f}{t['segmented'] / n:>11.2%}"
+              f"{t['digits right'] / t['digits']:>9.2%}{t['number right'] / n:>9.2%}"
+              f"{t['perfect number right'] / n:>14.2%}{t['alone right'] / t['digits']:>8.2%}"
+              f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=400, help="numbers per gap class (400)")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--writers", choices=("all", "tune", "check"), default="all")
+    p.add_argument("--network", help="name or .npz path (default: the manifest's default)")
+    p.add_argument("--data", help="the folder holding unipen-digits/ (default $HWD_DATA_DIR)")
+    p.add_argument("--fit", action="store_true",
+                   help="fit the segmentation's weights on these numbers and print them")
+    args = p.parse_args()
+    writers = unipen_numbers.by_writer(unipen.drawings(args.data))
+    check = set(unipen_numbers.halves(writers)[1])
+    if args.writers != "all":
+        half = unipen_numbers.halves(writers)[args.writers == "check"]
+        writers = {w: writers[w] for w in half}
+    numbers = unipen_numbers.sample(writers, args.n, args.seed)
+    network = hwd.load(models.resolve(args.network))
+    print(f"{len(numbers)} numbers of {sum(len(n.labels) for n in numbers)} digits from "
+          f"{len(writers)} writers ({args.writers}); network {models.resolve(args.network)}")
+    alone = read_alone(network, numbers)
+    reader = Reader(network.feedforward, max_cache=10**9)
+    if not args.fit:
+        print_table(measure(reader, numbers, alone, check))
+        return 0
+    reader.weights = fit(reader, numbers)
+    print("WEIGHTS = {" + ", ".join(f'"{k}": {v:.3g}' for k, v in reader.weights.items()) + "}")
+    print_table(measure(reader, numbers, alone))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,323 @@
+"""Read a number: split pen strokes written left to right into digits, and recognize each.
+
+The rule.  Every stroke belongs to exactly one digit, and a digit is a set of strokes
+that may have been written at different times (the bar of a 4 or a 7, the flag of a 5
+added after the next digit).  Writing goes left to right on one line, so:
+
+1. Sort the strokes by the centre of their horizontal extent.  A digit is then a run of
+   consecutive strokes in that order; the order in which they were drawn does not matter.
+2. Between two consecutive strokes there is a *cut* when every stroke on the left ends
+   before every stroke on the right begins; its *gap* is that empty horizontal space.
+   A gap of at least ``SPLIT_GAP`` times the writing's height (about a sixth of a digit's
+   width) always separates two digits: geometry decides.
+3. Everywhere else (strokes that overlap horizontally, or lie close together) the
+   geometry is ambiguous, and the network takes part.  Every way of cutting the strokes
+   into runs gets a score, a weighted sum (``WEIGHTS``) of features of its digits
+   (``DIGIT_FEATURES``: the network's log-probability of the top digit, how much shorter
+   than the line, wider than it is tall, or lifted off the baseline the digit is) and of
+   the neighbours it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is
+   apart).  Strokes that overlap substantially or whose ink touches tend to be joined, a
+   run that does not stand on the baseline (a 4's open L, a 5's flag) is no digit alone,
+   and between these the network's confidence tips the balance.  Dynamic programming finds
+   the best-scoring cut exactly.  The weights were fitted on numbers written by half of
+   the UNIPEN writers (``bench/read_numbers.py --fit``); docs/numbers.md has the figures.
+
+Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
+inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
+runs it has seen, so recognizing again after each new stroke reads only the new runs.
+The number of candidates grows linearly with the strokes; ``MAX_CANDIDATES`` and
+``MAX_POINTS_READ`` bound the work: beyond them, any clean cut is taken as a split and runs
+get shorter.
+
+What it cannot do: digits written on several lines (everything is one line); digits
+that touch within one stroke (a stroke is never split, so a joined "00" is one digit);
+a digit whose own strokes are further apart than ``SPLIT_GAP`` (it becomes two); numbers
+written right to left or on a slope steep enough to lift whole digits off the baseline.
+Signs, decimal points and other characters are read as digits too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .inputs import TooLarge
+from .inputs import strokes as checked_strokes
+from .preprocess import Pixels, Strokes, strokes_to_pixels
+
+SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separates digits
+# The score of a way to cut the strokes into digits is a weighted sum of these features;
+# the weights were fitted on half of the UNIPEN writers (bench/read_numbers.py --fit).
+DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
+                  "short", "very short",  # how far it is below 0.6 and 0.35 of the height
+                  "wide",  # how far it is wider than the height
+                  "lifted",  # how far its bottom is above the baseline (beyond 0.1 height)
+                  "strokes",  # strokes beyond the first
+                  "digit")  # 1 for each digit
+JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
+                 "overlap",  # how much they overlap, as a fraction of the narrower one
+                 "depth",  # how far the cut between them is filled (in heights, <= 0)
+                 "gap",  # how wide the empty cut between them is (in heights, >= 0)
+                 "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
+                 "apart")  # how far apart their ink is (in heights, up to 0.3)
+WEIGHTS = {"confidence": 4.66, "short": -9.2, "very short": -12.5, "wide": -4.15,
+           "lifted": -34.0, "strokes": -0.952, "digit": 0.952, "join": -2.95, "overlap": 0.129,
+           "depth": -26.7, "gap": -15.0, "touch": -0.471, "apart": -7.3}
+TOUCH = 0.01  # ink closer than this (in heights) touches
+SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
+MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
+MAX_CANDIDATES = 60  # candidate digits read per drawing (~2 ms each in CPython)
+MAX_POINTS_READ = 40_000  # and points rasterized in all of them (~65 us each)
+MAX_CACHE = 512  # candidate digits a Reader remembers
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit of a number: its strokes (indices in drawing order), input and answer."""
+
+    strokes: tuple[int, ...]
+    pixels: Pixels
+    probabilities: list[float]
+
+    @property
+    def digit(self) -> int:
+        """The most probable digit."""
+        return max(range(len(self.probabilities)), key=self.probabilities.__getitem__)
+
+
+@dataclass(frozen=True)
+class _Stroke:
+    index: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+    @property
+    def centre(self) -> float:
+        return (self.left + self.right) / 2
+
+
+@dataclass
+class Layout:
+    """A drawing's strokes sorted left to right, its candidate digits and their features."""
+
+    boxes: list[_Stroke]
+    runs: dict[tuple[int, int], list[float]]  # [i, j) -> DIGIT_FEATURES of boxes[i:j]
+    joins: list[list[float]]  # k -> JOIN_FEATURES of boxes[k] and boxes[k + 1]
+    digits: dict[tuple[int, int], Digit]
+
+    def features(self, cut: Sequence[tuple[int, int]]) -> list[float]:
+        """The features of a way to cut the strokes (DIGIT_FEATURES + JOIN_FEATURES)."""
+        total = [0.0] * (len(DIGIT_FEATURES) + len(JOIN_FEATURES))
+        for i, j in cut:
+            values = self.runs[i, j] + [sum(f[n] for f in self.joins[i:j - 1])
+                                        for n in range(len(JOIN_FEATURES))]
+            total = [t + v for t, v in zip(total, values, strict=True)]
+        return total
+
+    def best(self, weights: dict[str, float]) -> list[tuple[int, int]]:
+        """The way to cut with the highest score (dynamic programming over the runs)."""
+        digit_w = [weights[name] for name in DIGIT_FEATURES]
+        join_w = [weights[name] for name in JOIN_FEATURES]
+        join = [_dot(join_w, f) for f in self.joins]
+        score = {(i, j): _dot(digit_w, f) + sum(join[i:j - 1])
+                 for (i, j), f in self.runs.items()}
+        return _best_cut(len(self.boxes), score)
+
+
+class Reader:
+    """Reads numbers with one classifier (``probabilities(pixels)``, e.g. a network's
+    ``feedforward``), remembering the candidate digits it has read."""
+
+    def __init__(self, probabilities: Callable[[Pixels], Sequence[float]],
+                 weights: dict[str, float] | None = None, max_cache: int = MAX_CACHE) -> None:
+        self.probabilities = probabilities
+        self.weights = dict(weights or WEIGHTS)
+        self.max_cache = max_cache
+        self.cache: dict[tuple, Digit] = {}
+        self.reads = 0  # candidate digits rasterized and classified (not from the cache)
+
+    def read(self, strokes: Strokes) -> list[Digit]:
+        """The digits of the drawing, left to right (see the module docstring)."""
+        layout = self.layout(strokes)
+        return [layout.digits[run] for run in layout.best(self.weights)]
+
+    def layout(self, strokes: Strokes) -> Layout:
+        """The strokes' candidate digits, read by the network, and their features."""
+        points = _points(strokes)
+        boxes = sorted(_boxes(points), key=lambda s: s.centre)
+        if not boxes:
+            strokes_to_pixels([])  # raises EmptyDrawing, as for one digit
+        height = max(max(s.bottom for s in boxes) - min(s.top for s in boxes),
+                     max(s.right - s.left for s in boxes), 1e-9)
+        gaps = _cut_gaps(boxes)
+        split_gap, longest = SPLIT_GAP * height, MAX_STROKES
+        sizes = [len(points[box.index]) for box in boxes]
+
+        def too_much(runs: list[tuple[int, int]]) -> bool:
+            return (len(runs) > MAX_CANDIDATES
+                    or sum(sum(sizes[i:j]) for i, j in runs) > MAX_POINTS_READ)
+
+        runs = _candidate_runs(gaps, split_gap, longest)
+        if too_much(runs):  # every clean cut splits
+            split_gap = 0.0
+            runs = _candidate_runs(gaps, split_gap, longest)
+        while too_much(runs) and longest > 1:  # and digits have fewer strokes
+            longest -= 1
+            runs = _candidate_runs(gaps, split_gap, longest)
+        # Digits stand on a baseline: the median bottom of the strokes at least half as tall
+        # as the line (a 4's open L, a 5's flag or a 7's bar end above it).
+        baseline = statistics.median([s.bottom for s in boxes if s.bottom - s.top >= height / 2]
+                                     or [max(s.bottom for s in boxes)])
+        joins = []
+        for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True):
+            apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
+            joins.append([1.0, _overlap(a, b), min(g / height, 0.0), max(g / height, 0.0),
+                          float(apart < TOUCH), apart])
+        digits, features = {}, {}
+        for i, j in runs:
+            group = boxes[i:j]
+            try:
+                digits[i, j] = digit = self._digit(points, group)
+            except TooLarge:  # more ink than one digit may have (docs/limits.md)
+                if j - i == 1:
+                    raise
+                continue
+            tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
+            wide = (max(s.right for s in group) - min(s.left for s in group)) / height
+            features[i, j] = [math.log(max(max(digit.probabilities), 1e-12)),
+                              max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
+                              max(wide - 1.0, 0.0),
+                              max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
+                              j - i - 1.0, 1.0]
+        return Layout(boxes, features, joins, digits)
+
+    def _digit(self, points: list[tuple[tuple[float, float], ...]],
+               group: list[_Stroke]) -> Digit:
+        """The strokes of ``group`` as one digit, read by the network or from the cache."""
+        indices = tuple(sorted(s.index for s in group))
+        key = tuple(points[i] for i in indices)
+        digit = self.cache.get(key)
+        if digit is None:
+            pixels = strokes_to_pixels(key)
+            digit = Digit(indices, pixels, list(self.probabilities(pixels)))
+            self.reads += 1
+            if len(self.cache) >= self.max_cache:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[key] = digit
+        elif digit.strokes != indices:  # the same ink, now at other indices
+            digit = Digit(indices, digit.pixels, digit.probabilities)
+        return digit
+
+
+def to_json(digits: Sequence[Digit]) -> dict:
+    """``{"number": "2026", "digits": [{"digit", "probabilities", "strokes"}, ...]}``."""
+    return {"number": "".join(str(d.digit) for d in digits),
+            "digits": [{"digit": d.digit, "probabilities": d.probabilities,
+                        "strokes": list(d.strokes)} for d in digits]}
+
+
+def read_number(strokes: Strokes, probabilities: Callable[[Pixels], Sequence[float]]
+                ) -> list[Digit]:
+    """The digits written in ``strokes``, left to right, read with ``probabilities``."""
+    return Reader(probabilities).read(strokes)
+
+
+def _points(strokes: Strokes) -> list[tuple[tuple[float, float], ...]]:
+    """The strokes, checked by :mod:`hwd.inputs`, as tuples of (x, y) floats (hashable, so
+    candidate digits can be cached)."""
+    return [tuple(stroke) for stroke in checked_strokes(strokes)]
+
+
+def _boxes(points: list[tuple[tuple[float, float], ...]]) -> list[_Stroke]:
+    """Each non-empty stroke's horizontal and vertical extent."""
+    boxes = []
+    for index, stroke in enumerate(points):
+        if stroke:
+            xs, ys = [x for x, _ in stroke], [y for _, y in stroke]
+            boxes.append(_Stroke(index, min(xs), max(xs), min(ys), max(ys)))
+    return boxes
+
+
+def _cut_gaps(boxes: list[_Stroke]) -> list[float]:
+    """For each place k between boxes[k] and boxes[k+1]: the empty horizontal space between
+    everything left of it and everything right of it (negative: no clean cut)."""
+    right_end, ends = -math.inf, []
+    for box in boxes[:-1]:
+        right_end = max(right_end, box.right)
+        ends.append(right_end)
+    left_start, starts = math.inf, []
+    for box in reversed(boxes[1:]):
+        left_start = min(left_start, box.left)
+        starts.append(left_start)
+    return [start - end for end, start in zip(ends, reversed(starts), strict=True)]
+
+
+def _candidate_runs(gaps: list[float], split_gap: float, longest: int) -> list[tuple[int, int]]:
+    """Runs [i, j) of at most ``longest`` strokes with no cut of ``split_gap`` or more inside."""
+    runs = []
+    for i in range(len(gaps) + 1):
+        for j in range(i + 1, min(i + longest, len(gaps) + 1) + 1):
+            runs.append((i, j))
+            if j - 1 < len(gaps) and gaps[j - 1] >= split_gap:
+                break
+    return runs
+
+
+def _best_cut(n: int, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
+    """The runs covering 0..n with the largest total score (dynamic programming)."""
+    best = [0.0] + [-math.inf] * n
+    previous = [0] * (n + 1)
+    for (i, j), s in sorted(score.items(), key=lambda item: item[0][1]):
+        if best[i] + s > best[j]:
+            best[j], previous[j] = best[i] + s, i
+    cut, j = [], n
+    while j > 0:
+        cut.append((previous[j], j))
+        j = previous[j]
+    return cut[::-1]
+
+
+def _ink_distance(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]],
+                  far: float) -> float:
+    """About how close two strokes' ink comes (points of one to segments of the other, on
+    SAMPLES points of each), or ``far`` if their boxes are at least that far apart."""
+    a, b = _thin(a), _thin(b)
+    if (min(x for x, _ in b) - max(x for x, _ in a) >= far
+            or min(x for x, _ in a) - max(x for x, _ in b) >= far):
+        return far
+    return min(far, min(_to_polyline(p, b) for p in a), min(_to_polyline(p, a) for p in b))
+
+
+def _thin(stroke: Sequence[tuple[float, float]]) -> Sequence[tuple[float, float]]:
+    step = max(len(stroke) // SAMPLES, 1)
+    return [*stroke[::step], stroke[-1]]
+
+
+def _to_polyline(p: tuple[float, float], line: Sequence[tuple[float, float]]) -> float:
+    """The distance from point p to a polyline (a single point is a polyline too)."""
+    px, py = p
+    best = math.inf
+    for (ax, ay), (bx, by) in itertools.pairwise(line) if len(line) > 1 else [(line[0],) * 2]:
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0) if length2 else 0.0
+        best = min(best, math.hypot(px - ax - t * dx, py - ay - t * dy))
+    return best
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def _overlap(a: _Stroke, b: _Stroke) -> float:
+    """How much two strokes overlap horizontally, as a fraction of the narrower one (0..1)."""
+    shared = min(a.right, b.right) - max(a.left, b.left)
+    narrower = min(a.right - a.left, b.right - b.left)
+    if shared <= 0:
+        return 0.0
+    return 1.0 if narrower <= 0 else min(shared / narrower, 1.0)

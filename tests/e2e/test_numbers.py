@@ -1,0 +1,110 @@
+"""Number mode on the page (issue 13): numbers written by real people, drawn with the mouse.
+
+A fixed sample of numbers built from UNIPEN digits (train/unipen_numbers.py: one writer each, gaps
+of 10 % of a digit's width or more, some with a late bar or flag) is drawn on the wide pad.
+The page must show what ``hwd.read_number`` gives in CPython for the strokes it received
+(the number and each digit's strokes), and get most of them right.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pagetools import SEVEN, count, draw, fit_wide, pad_box, recognize
+from playwright.sync_api import Page
+
+import hwd
+from hwd import models
+from train import unipen, unipen_numbers
+
+pytestmark = pytest.mark.browser
+
+SAMPLE = 8  # numbers of 2 to 5 digits (~30 digits, ~30 s on a busy machine)
+SEED = 2026
+# hwd in CPython, best network, on the original strokes: 8 of 8 segmented right, 6 of 8 read
+# right (two digits misread: 5050 -> 5450, 0781 -> 0761).  One miss more is allowed.
+SEGMENTED, RIGHT = 7, 5
+# A 4 in two strokes (the open L, then the stem), in a 100 x 100 box.
+FOUR = [[(45, 10), (20, 60), (80, 60)], [(62, 30), (62, 95)]]
+
+
+@pytest.fixture(scope="module")
+def numbers(data_dir: Path) -> list[unipen_numbers.Number]:
+    writers = unipen_numbers.by_writer(unipen.drawings(data_dir))
+    return unipen_numbers.sample(writers, SAMPLE, SEED, gap_classes=("gap",), lengths=(2, 5))
+
+
+@pytest.fixture
+def number_page(ready_page: Page) -> Page:
+    ready_page.check("[data-testid=number-mode]")
+    yield ready_page
+    ready_page.uncheck("[data-testid=number-mode]")
+
+
+def shown(page: Page) -> tuple[str, list[tuple[int, tuple[int, ...]]]]:
+    """The answer and, per digit entry, its digit and strokes."""
+    entries = page.eval_on_selector_all(
+        "[data-testid=digits] > *", "els => els.map(e => [e.dataset.digit, e.dataset.strokes])")
+    return (page.locator("[data-testid=prediction]").text_content() or "",
+            [(int(d), tuple(int(i) for i in s.split(","))) for d, s in entries])
+
+
+def test_pad_is_wider_than_tall_in_number_mode(number_page: Page):
+    _, _, width = pad_box(number_page)
+    height = number_page.locator("[data-testid=pad]").bounding_box()["height"]
+    assert width > 1.5 * height
+
+
+def test_replays_numbers_written_by_real_people(numbers, number_page: Page):
+    network = hwd.load(models.resolve(number_page.locator("[data-testid=status]")
+                                      .get_attribute("data-network")))
+    box = number_page.locator("[data-testid=pad]").bounding_box()
+    segmented, right, misread = 0, 0, []
+    for number in numbers:
+        draw(number_page, fit_wide(number.strokes, box["width"], box["height"]))
+        answer = recognize(number_page)
+        text, entries = shown(number_page)
+        strokes = number_page.evaluate("window.hwdPad.strokes()")
+        expected = hwd.read_number(strokes, network.feedforward)
+        assert (text, entries) == ("".join(str(d.digit) for d in expected),
+                                   [(d.digit, d.strokes) for d in expected])
+        assert answer == text
+        segmented += tuple(s for _, s in entries) == number.groups
+        right += text == number.text
+        if text != number.text:
+            misread.append((number.text, text))
+    assert segmented >= SEGMENTED and right >= RIGHT, (segmented, misread)
+
+
+def test_late_bar_and_live_results(number_page: Page):
+    """With live results, the number shows as it is written; the 4's stem, written after
+    the 7, joins the 4."""
+    number_page.check("[data-testid=live]")
+    before = count(number_page)
+    _, _, width = pad_box(number_page)
+    height = number_page.locator("[data-testid=pad]").bounding_box()["height"]
+    k = 0.6 * height / 100
+    four = [[(x * k + width * 0.3, y * k + height * 0.2) for x, y in s] for s in FOUR]
+    seven = [[(x * k + width * 0.3 + 110 * k, y * k + height * 0.2) for x, y in s]
+             for s in SEVEN]
+    draw(number_page, [four[0], seven[0]])
+    number_page.wait_for_function(
+        "document.querySelectorAll('[data-testid=digits] > *').length === 2")
+    draw(number_page, [four[1]])
+    number_page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=digits] > *')]"
+        ".map(e => e.dataset.strokes).join(' ') === '0,2 1'")
+    assert shown(number_page)[0] == "47"
+    assert count(number_page) == before  # live results do not complete a recognition
+    assert recognize(number_page) == "47"
+
+
+def test_one_digit_in_number_mode_is_shown_as_in_digit_mode(number_page: Page):
+    _, _, width = pad_box(number_page)
+    height = number_page.locator("[data-testid=pad]").bounding_box()["height"]
+    k = 0.7 * height / 100
+    draw(number_page, [[(x * k + width / 2, y * k + 10) for x, y in s] for s in SEVEN])
+    assert recognize(number_page) == "7"
+    assert shown(number_page)[1] == [(7, (0,))]
+    assert number_page.locator("[data-testid=digits]").is_hidden()

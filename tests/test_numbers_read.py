@@ -1,0 +1,214 @@
+"""Numbers (issue 13): hwd.segment's rule, the command line and the REST answer.
+
+The rule's pieces are tested against hand-made drawings and a stand-in classifier; the whole
+reader against the shipped network on hand-drawn numbers and, with $HWD_DATA_DIR, on a fixed
+sample of numbers built from UNIPEN digits (bench/read_numbers.py prints the full figures).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+import hwd
+from hwd import models, segment
+from hwd.segment import Reader, read_number
+from hwd.server import App
+
+# Digits drawn by hand in a 100 x 100 box (y down), as in tools/pagetools.py.
+ONE = [[(50, 10), (50, 50), (50, 90)]]
+SEVEN = [[(25, 15), (50, 15), (78, 15), (65, 40), (52, 65), (42, 90)]]
+ZERO = [[(50, 10), (30, 20), (22, 50), (30, 80), (50, 90), (70, 80), (78, 50), (70, 20),
+         (50, 10)]]
+# A 4 in two strokes: the open L, then the stem crossing its bar.
+FOUR = [[(45, 10), (20, 60), (80, 60)], [(62, 30), (62, 95)]]
+
+
+def at(strokes, dx: float) -> list[list[tuple[float, float]]]:
+    """The strokes moved right by dx."""
+    return [[(x + dx, y) for x, y in s] for s in strokes]
+
+
+def number(*digits, step: float = 90) -> list:
+    """Digits (lists of strokes) written left to right, ``step`` apart."""
+    return [s for k, d in enumerate(digits) for s in at(d, k * step)]
+
+
+@pytest.fixture(scope="module")
+def network() -> hwd.Network:
+    return hwd.load(models.resolve("quick"))
+
+
+def always_sure(pixels: list[float]) -> list[float]:
+    """A stand-in classifier that is sure of every piece: the geometry alone decides."""
+    return [0.91] + [0.01] * 9
+
+
+# --- the rule's pieces ---------------------------------------------------------------------
+
+def test_cut_gaps_are_the_empty_space_between_left_and_right():
+    boxes = segment._boxes(segment._points([[(0, 0), (10, 5)], [(8, 0), (20, 5)],
+                                            [(25, 0), (30, 5)]]))
+    assert segment._cut_gaps(boxes) == [-2.0, 5.0]
+
+
+def test_best_cut_finds_the_highest_scoring_runs():
+    score = {(0, 1): -1.0, (1, 2): -1.0, (0, 2): -0.5, (2, 3): 0.0, (1, 3): -5.0}
+    assert segment._best_cut(3, score) == [(0, 2), (2, 3)]
+    score[0, 2] = -3.0
+    assert segment._best_cut(3, score) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_candidate_runs_never_cross_a_wide_gap_and_are_bounded():
+    runs = segment._candidate_runs([0.0, 5.0, 0.0, 0.0], split_gap=1.0, longest=2)
+    assert runs == [(0, 1), (0, 2), (1, 2), (2, 3), (2, 4), (3, 4), (3, 5), (4, 5)]
+
+
+# --- reading numbers -----------------------------------------------------------------------
+
+def test_digits_far_apart_are_split_left_to_right_whatever_the_drawing_order():
+    strokes = number(ONE, ZERO, ONE)
+    digits = Reader(always_sure).read([strokes[2], strokes[0], strokes[1]])
+    assert [d.strokes for d in digits] == [(1,), (2,), (0,)]
+
+
+def test_a_late_bar_joins_its_digit(network: hwd.Network):
+    """A 4 whose stem is written after the 7 beside it: strokes 0 and 2 are one digit."""
+    four, seven = FOUR, at(SEVEN, 100)
+    digits = read_number([four[0], seven[0], four[1]], network.feedforward)
+    assert [d.strokes for d in digits] == [(0, 2), (1,)]
+    assert "".join(str(d.digit) for d in digits) == "47"
+
+
+def test_hand_drawn_numbers(network: hwd.Network):
+    for digits, expected in [((ONE, SEVEN), "17"), ((SEVEN, ZERO, ZERO), "700"),
+                             ((FOUR, ONE, SEVEN), "417")]:
+        read = read_number(number(*digits), network.feedforward)
+        assert "".join(str(d.digit) for d in read) == expected
+
+
+def test_one_digit_is_read_exactly_as_before(network: hwd.Network):
+    for strokes in (SEVEN, FOUR, ZERO):
+        [digit] = read_number(strokes, network.feedforward)
+        assert digit.strokes == tuple(range(len(strokes)))
+        assert digit.pixels == hwd.strokes_to_pixels(strokes)
+        assert digit.probabilities == network.feedforward(hwd.strokes_to_pixels(strokes))
+
+
+def test_reader_reads_each_candidate_once_as_strokes_are_added(network: hwd.Network):
+    reader = Reader(network.feedforward)
+    strokes = number(ONE, SEVEN, ZERO, ONE)
+    for n in range(1, len(strokes) + 1):
+        reader.read(strokes[:n])
+    once = reader.reads
+    reader.read(strokes)
+    assert reader.reads == once  # nothing new to read
+    assert once <= 2 * len(strokes)  # well-separated digits: about one candidate per stroke
+
+
+def test_work_is_bounded_for_many_touching_strokes(network: hwd.Network):
+    """Forty overlapping strokes: at most MAX_CANDIDATES digits are rasterized and read."""
+    rng = random.Random(1)
+    strokes = [[(k * 8 + rng.uniform(0, 10), 0), (k * 8 + rng.uniform(0, 10), 100)]
+               for k in range(40)]
+    reader = Reader(network.feedforward)
+    digits = reader.read(strokes)
+    assert reader.reads <= segment.MAX_CANDIDATES
+    assert sorted(i for d in digits for i in d.strokes) == list(range(40))
+
+
+def test_empty_and_bad_strokes_are_refused(network: hwd.Network):
+    with pytest.raises(hwd.EmptyDrawing):
+        read_number([[], []], network.feedforward)
+    with pytest.raises(ValueError):
+        read_number([[(0, 0), ("a", 1)]], network.feedforward)
+    with pytest.raises(ValueError):
+        read_number([[(0, 0), (float("nan"), 1)]], network.feedforward)
+
+
+def test_empty_strokes_belong_to_no_digit(network: hwd.Network):
+    digits = read_number([[], *number(ONE, ZERO)], network.feedforward)
+    assert [d.strokes for d in digits] == [(1,), (2,)]
+
+
+# --- command line and REST server ----------------------------------------------------------
+
+def hwd_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hwd", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_cli_prints_the_number(tmp_path):
+    path = tmp_path / "number.json"
+    path.write_text(json.dumps({"strokes": number(SEVEN, ONE, ZERO)}))
+    quick = str(ROOT / "models" / "quick.npz")
+    r = hwd_cli("recognize", str(path), "--network", quick)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "number: 710"
+    r = hwd_cli("recognize", str(path), "--network", quick, "--json")
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    assert answer["number"] == "710"
+    assert [d["digit"] for d in answer["digits"]] == [7, 1, 0]
+    assert [d["strokes"] for d in answer["digits"]] == [[0], [1], [2]]
+    assert all(len(d["probabilities"]) == 10 for d in answer["digits"])
+
+
+def test_cli_one_digit_prints_as_before(tmp_path):
+    path = tmp_path / "seven.json"
+    path.write_text(json.dumps({"strokes": SEVEN}))
+    r = hwd_cli("recognize", str(path), "--network", str(ROOT / "models" / "quick.npz"),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    assert set(json.loads(r.stdout)) == {"digit", "probabilities"}
+
+
+def test_rest_answer_adds_number_and_digits(network: hwd.Network):
+    app = App(network, "quick")
+    strokes = number(ONE, SEVEN)
+    response = app.handle("POST", "/recognize", json.dumps({"strokes": strokes}).encode())
+    assert response.status == 200
+    answer = json.loads(response.body)
+    assert answer["number"] == "17"
+    assert [(d["digit"], d["strokes"]) for d in answer["digits"]] == [(1, [0]), (7, [1])]
+    # The ancestor's fields are still there, for the whole drawing.
+    expected = network.predict(hwd.strokes_to_pixels(strokes))
+    assert (answer["digit"], answer["probabilities"]) == (expected[0], expected[1])
+
+
+def test_rest_one_digit_answer_is_unchanged(network: hwd.Network):
+    app = App(network, "quick")
+    response = app.handle("POST", "/recognize", json.dumps({"strokes": SEVEN}).encode())
+    assert set(json.loads(response.body)) == {"digit", "probabilities"}
+
+
+# --- numbers written by real people (UNIPEN, needs $HWD_DATA_DIR) --------------------------
+
+UNIPEN_SAMPLE = 20  # numbers of 2 to 6 digits per gap class, by the writers not tuned on
+# The default network segments 19 of 20 right in each class; a few more misses are allowed.
+UNIPEN_SEGMENTED = {"gap": 0.85, "close": 0.85, "overlap": 0.8}
+
+
+@pytest.fixture(scope="module")
+def writers(data_dir: Path) -> dict:
+    from train import unipen, unipen_numbers
+
+    return unipen_numbers.by_writer(unipen.drawings(data_dir))
+
+
+@pytest.mark.parametrize("gap_class", list(UNIPEN_SEGMENTED))
+def test_numbers_by_real_writers_are_segmented(writers: dict, gap_class: str):
+    from train import unipen_numbers
+
+    check = {w: writers[w] for w in unipen_numbers.halves(writers)[1]}
+    sample = unipen_numbers.sample(check, UNIPEN_SAMPLE, seed=7, gap_classes=(gap_class,),
+                                   lengths=(2, 6))
+    reader = Reader(hwd.load(models.resolve(None)).feedforward)
+    right = sum(tuple(d.strokes for d in reader.read(n.strokes)) == n.groups for n in sample)
+    assert right / len(sample) >= UNIPEN_SEGMENTED[gap_class], right
