@@ -6,8 +6,9 @@ Builds the site, stores ``--examples`` - 1 UNIPEN drawings (the first in the fil
 the pad as a person would draw them) as taught examples in the page's localStorage, and
 measures in headless Chromium:
 
-- *from scratch*: after a reload, from "learning" to "ready" (every example preprocessed,
-  its activations computed, the network adapted), the path after a reload;
+- *from scratch*: after a reload with the examples stored but no adapted layer kept (another
+  network chosen, or storage written by hand as here), from "learning" to "ready" (every
+  example preprocessed, its activations computed, the network adapted): the worst case;
 - *one more*: the person draws one more digit and chooses it in the "I meant" row, from the
   click to "ready" (the other examples' activations are remembered);
 - the longest main-thread task during the adaptation (Long Tasks API) and the longest gap
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
               f"ms; longest frame gap {max(s[2] for s in spans):.0f} ms")
 
     print(f"page adapting network `best` (default), {args.runs} runs, headless Chromium:")
-    show(f"{args.examples - 1} examples after a reload", scratch)
+    show(f"{args.examples - 1} examples, nothing kept", scratch)
     show(f"one more ({args.examples}th) taught", more)
     return 0
 

@@ -38,7 +38,7 @@ PYLIB = str(Path(__file__).resolve().parents[1] / "pylib")
 sys.path.insert(0, PYLIB)
 import hwd  # noqa: E402  (after the sys.path line, so the checkout is used)
 import hwd.models  # noqa: E402
-from hwd.server import App  # noqa: E402
+from hwd.server import MAX_NUMBER_STROKES, App  # noqa: E402
 
 SEVEN = [[[0, 0], [10, 0], [3, 20]]]
 
@@ -195,6 +195,8 @@ def worst_inputs() -> dict[str, Callable[[int], list]]:
                                                         for i in range(n)]],
         "diagonals, 2-point strokes": lambda n: [[[0, 0], [1000, 1000]] for _ in range(n // 2)],
         "dots, 1-point strokes": lambda n: [[[i % 1000, i // 1000 * 100]] for i in range(n)],
+        "a number: a row of 2-point strokes": lambda n: [
+            [[i * 10, 0], [i * 10 + 5, 20]] for i in range(min(n // 2, MAX_NUMBER_STROKES))],
     }
 
 

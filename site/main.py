@@ -111,9 +111,7 @@ class Page:
         digits = self.numbers.read(strokes, self.network) if pad.numberMode() else []
         self.message.textContent = ""
         if len(digits) > 1:  # a number (number_mode.py); one digit is shown as always
-            self.numbers.show(digits)
-            if self.inside is not None:  # it explains one digit at a time
-                self.inside.clear()
+            self.numbers.show(digits)  # the inside panel explains the digit chosen there
             teacher.hide()  # a correction teaches one digit at a time
         else:
             predict = self.network.predict if self.inside is None else self.inside.predict

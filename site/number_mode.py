@@ -3,7 +3,8 @@
 When the person ticks "Number", main.py asks :class:`NumberMode` to read the strokes with
 ``hwd.segment``; with more than one digit it shows the number large and, under it, one
 entry per digit: its 28x28 input and its top probabilities.  Tapping an entry shows that
-digit's full chart and input in the page's usual places.  One digit is shown exactly as in
+digit's full chart and input in the page's usual places and, with the "Inside the network"
+panel open, its evidence.  One digit is shown exactly as in
 digit mode.  (Not named ``numbers.py``: that would hide the standard library's module.)
 
 Automation contract: ``[data-testid=digits]`` holds one ``<li>`` per digit, left to right,
@@ -84,6 +85,9 @@ class NumberMode:
         digit = self.digits[position]
         self.page.show_bars(digit.probabilities)
         self.page.show_input(digit.pixels)
+        self.page.last_pixels = digit.pixels  # what the inside panel explains when opened
+        if self.page.inside is not None:  # open: its evidence for this digit
+            self.page.inside.update(self.page.network, digit.pixels)
         for k, item in enumerate(self.list.children):
             item.classList.toggle("selected", k == position)
 

@@ -312,6 +312,20 @@ def test_garbage_request_line(live: Server, request_line: bytes, status: bytes):
     assert fetch(live, "GET", "/healthz")[0] == 200
 
 
+@pytest.mark.parametrize("extra", [0, 1], ids=["at-the-limit", "over"])
+def test_a_number_is_read_for_at_most_max_number_strokes(app: App, extra: int):
+    """More strokes than the number reader's candidate limit: the one-digit answer only (the
+    reader would read every stroke; 500 dots took 10 s), so the work stays bounded."""
+    strokes = [[[i * 10, 0], [i * 10 + 5, 20]] for i in range(server.MAX_NUMBER_STROKES + extra)]
+    response = app.handle("POST", "/recognize", json.dumps({"strokes": strokes}).encode())
+    assert response.status == 200
+    answer = json.loads(response.body)
+    if extra:
+        assert set(answer) == {"digit", "probabilities"}
+    else:
+        assert len(answer["number"]) > 1 and len(answer["digits"]) == len(answer["number"])
+
+
 def test_internal_error_has_no_details(network: hwd.Network, capsys):
     class Broken(App):
         def healthz(self):

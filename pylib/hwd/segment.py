@@ -55,6 +55,7 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "short", "very short",  # how far it is below 0.6 and 0.35 of the height
                   "wide",  # how far it is wider than the height
                   "lifted",  # how far its bottom is above the baseline (beyond 0.1 height)
+                  "raised",  # the same beyond 0.04 height
                   "strokes",  # strokes beyond the first
                   "digit")  # 1 for each digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
@@ -63,9 +64,9 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 4.66, "short": -9.2, "very short": -12.5, "wide": -4.15,
-           "lifted": -34.0, "strokes": -0.952, "digit": 0.952, "join": -2.95, "overlap": 0.129,
-           "depth": -26.7, "gap": -15.0, "touch": -0.471, "apart": -7.3}
+WEIGHTS = {"confidence": 3.7, "short": -6.33, "very short": -13.1, "wide": -2.38,
+           "lifted": -17.9, "raised": -25.1, "strokes": -0.829, "digit": 0.829, "join": -2.83,
+           "overlap": -0.459, "depth": -24.4, "gap": -15.4, "touch": -0.422, "apart": -7.25}
 TOUCH = 0.01  # ink closer than this (in heights) touches
 SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
@@ -193,6 +194,7 @@ class Reader:
                               max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
                               max(wide - 1.0, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
+                              max((baseline - max(s.bottom for s in group)) / height - 0.04, 0.0),
                               j - i - 1.0, 1.0]
         return Layout(boxes, features, joins, digits)
 

@@ -51,7 +51,7 @@ from .connections import READING, Link, Links, Lobby
 from .network import Network
 from .npz import NetworkFileError, load
 from .preprocess import strokes_to_pixels
-from .segment import read_number, to_json
+from .segment import MAX_CANDIDATES, read_number, to_json
 from .turns import Turns
 from .wire import WireFormatError, from_wire, parse_wire
 
@@ -66,7 +66,11 @@ MAX_CONNECTIONS = 256  # open at once; a new one replaces the longest idle or sl
 LOBBY_WAIT = 1.0  # seconds a new connection may wait for a place when all are taken
 LOBBY_SIZE = 1024  # connections waiting for a place (without a thread), at most
 GRACE = 5.0  # seconds to finish requests in flight when stopping
-HEAD_START = 100_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
+HEAD_START = 10_000  # bytes/s: a request waits its turn behind smaller ones up to size / this
+# Strokes in a drawing read as a number: the reader reads every stroke as a candidate digit
+# when there are more strokes than its candidate limit (500 dots took 10 s), so a drawing
+# with more strokes gets the one-digit answer only.
+MAX_NUMBER_STROKES = MAX_CANDIDATES
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -201,7 +205,8 @@ class App:
             pixels = strokes_pixels(request["strokes"])
         digit, probabilities = self.recognize(pixels)
         answer = {"digit": digit, "probabilities": probabilities}
-        if given == ["strokes"]:  # several digits: the number too (docs/numbers.md)
+        # Several digits: the number too (docs/numbers.md), for at most MAX_NUMBER_STROKES.
+        if given == ["strokes"] and len(request["strokes"]) <= MAX_NUMBER_STROKES:
             digits = read_number(request["strokes"], self.network.feedforward)
             if len(digits) > 1:
                 answer.update(to_json(digits))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pagetools import SEVEN, count, draw, fit_wide, pad_box, recognize
-from playwright.sync_api import Page
+from pagetools import ONE, SEVEN, count, draw, fit_wide, pad_box, probabilities, recognize
+from playwright.sync_api import Page, expect
 
 import hwd
 from hwd import models
@@ -40,6 +40,16 @@ def number_page(ready_page: Page) -> Page:
     ready_page.check("[data-testid=number-mode]")
     yield ready_page
     ready_page.uncheck("[data-testid=number-mode]")
+
+
+def on_pad(page: Page, *digits, step: float) -> list[list[list[tuple[float, float]]]]:
+    """Hand-drawn digits (100 x 100 boxes) placed on the pad, 60 % of its height, ``step``
+    box units apart, from 30 % of its width."""
+    _, _, width = pad_box(page)
+    height = page.locator("[data-testid=pad]").bounding_box()["height"]
+    k = 0.6 * height / 100
+    return [[[(x * k + width * 0.3 + n * step * k, y * k + height * 0.2) for x, y in stroke]
+             for stroke in digit] for n, digit in enumerate(digits)]
 
 
 def shown(page: Page) -> tuple[str, list[tuple[int, tuple[int, ...]]]]:
@@ -82,12 +92,7 @@ def test_late_bar_and_live_results(number_page: Page):
     the 7, joins the 4."""
     number_page.check("[data-testid=live]")
     before = count(number_page)
-    _, _, width = pad_box(number_page)
-    height = number_page.locator("[data-testid=pad]").bounding_box()["height"]
-    k = 0.6 * height / 100
-    four = [[(x * k + width * 0.3, y * k + height * 0.2) for x, y in s] for s in FOUR]
-    seven = [[(x * k + width * 0.3 + 110 * k, y * k + height * 0.2) for x, y in s]
-             for s in SEVEN]
+    four, seven = on_pad(number_page, FOUR, SEVEN, step=110)
     draw(number_page, [four[0], seven[0]])
     number_page.wait_for_function(
         "document.querySelectorAll('[data-testid=digits] > *').length === 2")
@@ -108,3 +113,20 @@ def test_one_digit_in_number_mode_is_shown_as_in_digit_mode(number_page: Page):
     assert recognize(number_page) == "7"
     assert shown(number_page)[1] == [(7, (0,))]
     assert number_page.locator("[data-testid=digits]").is_hidden()
+
+
+def test_tapping_a_digit_shows_its_chart_and_evidence(number_page: Page):
+    """The first digit is shown in the chart and, with the inside panel open, explained;
+    tapping the second shows and explains it instead."""
+    one, seven = on_pad(number_page, ONE, SEVEN, step=90)
+    draw(number_page, one + seven)
+    assert recognize(number_page) == "17"
+    if not number_page.eval_on_selector("[data-testid=inside]", "d => d.open"):
+        number_page.click("[data-testid=inside] > summary")
+    evidence = number_page.locator("[data-testid=evidence]")
+    expect(evidence).to_have_attribute("data-digit", "1")
+    number_page.locator("[data-testid=digits] li button").nth(1).click()
+    expect(evidence).to_have_attribute("data-digit", "7")
+    top = max(probabilities(number_page).items(), key=lambda item: item[1])[0]
+    assert top == 7
+    number_page.click("[data-testid=inside] > summary")  # closed again for the other tests

@@ -99,15 +99,25 @@ def test_teach_remember_forget_download(page: Page, site: Site, ones, tmp_path) 
     assert drawn(page, to_teach) != "1"
 
 
-def test_teaching_works_with_the_other_network(page: Page, two_network_site: Site, ones) -> None:
+def test_teaching_works_with_the_other_network_and_a_brought_one(
+        page: Page, two_network_site: Site, ones, tmp_path) -> None:
     to_teach, _ = ones
     open_page(page, two_network_site.url, live=False)
     other = next(n for n in two_network_site.networks() if n != "best")
     drawn(page, to_teach)
     page.click("[data-testid=meant] [data-digit='1']")
     taught(page, 1)
+    status = page.locator("[data-testid=status]")
     page.select_option("[data-testid=network]", other)
-    page.wait_for_function(
-        f"document.querySelector('[data-testid=status]').dataset.network === '{other}'")
+    expect(status).to_have_attribute("data-network", other)
     taught(page, 1)
     assert drawn(page, to_teach) == "1"  # the taught drawing reads as taught with it too
+    # A network the person brings (here the shipped quick one, under another name).
+    from helpers import ROOT
+
+    mine = tmp_path / "mine.npz"
+    mine.write_bytes((ROOT / "models" / "quick.npz").read_bytes())
+    page.set_input_files("[data-testid=open-network]", str(mine))
+    expect(status).to_have_attribute("data-network", "mine.npz")
+    taught(page, 1)
+    assert drawn(page, to_teach) == "1"
