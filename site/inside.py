@@ -13,6 +13,7 @@ the panel is open; when it is closed nothing here is computed.  The computations
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pyscript import document, window
@@ -398,9 +399,10 @@ class Panel:
         select = element("source-module")
         if not event.currentTarget.open or select.options.length:
             return
+        # os.listdir, not Path.glob: the page's trimmed standard library has no glob module.
         package = Path(hwd.__file__).parent
-        files = [f"hwd/{p.name}" for p in sorted(package.glob("*.py"))]
-        files += sorted(p.name for p in Path().glob("*.py"))
+        files = [f"hwd/{name}" for name in sorted(os.listdir(package)) if name.endswith(".py")]
+        files += sorted(name for name in os.listdir(".") if name.endswith(".py"))
         select.innerHTML = "".join(f'<option value="{f}">{f}</option>' for f in files)
         select.value = "hwd/network.py"
         self.on_module(None)
