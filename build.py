@@ -3,15 +3,18 @@
 The result is a self-contained folder, servable with ``python -m http.server -d dist``
 and deployable to GitHub Pages as it is (every URL in it is relative):
 
-    index.html style.css pad.js main.py pyscript.toml sw.js favicon.svg   the page (from site/)
+    index.html style.css pad.js main.py pyscript.json sw.js favicon.svg   the page (from site/)
     hwd/*.py                  the modules of the hwd package that ``import hwd`` needs
-    networks/*.npz            the shipped networks (models/manifest.json, else every models/*.npz)
+    networks/*.npz            the shipped networks (models/manifest.json, else every models/*.npz),
+                              in the compact encoding (int8 with a scale per row)
     pyscript/                 @pyscript/core: core.js and the chunks this page loads
-    pyodide/                  the pyodide npm package's core files
+    pyodide/                  the pyodide npm package's core files, with the standard library
+                              trimmed to what the page imports (buildtools/stdlib.py)
 
 PyScript and Pyodide come from node_modules (``npm ci``, versions pinned in package.json).
 Source maps and unused PyScript plugins are left out.  The folder is built next to the
 destination and renamed into place, so a failed build never leaves a half-written site.
+``--full-stdlib`` ships Pyodide's whole standard library instead (to compare).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -36,14 +40,22 @@ PACKAGE = ROOT / "pylib" / "hwd"
 NODE_MODULES = ROOT / "node_modules"
 PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
                  "pyodide-lock.json"]
-# Chunks that @pyscript/core's core chunk imports on demand and this page needs: the TOML
-# parser for pyscript.toml and the error plugin (imported even when disabled, to silence it).
-PYSCRIPT_LAZY_CHUNKS = ("toml-", "error-")
+# Chunks that @pyscript/core's core chunk imports on demand and this page needs: the error
+# plugin (imported even when disabled, to silence it).  The config is JSON, so PyScript's
+# TOML parser is neither needed nor shipped.
+PYSCRIPT_LAZY_CHUNKS = ("error-",)
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
 # Page modules loaded only when the person opens what they show: each ships as NAME.zip with
-# the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.toml.
+# the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.json.
 LAZY_PAGE_MODULES = ("inside", "own_network")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
+CACHE = ROOT / ".cache"  # results of slow build steps, by a hash of their inputs
+STDLIB, STDLIB_COMPILED = "python_stdlib.zip", "python_stdlib.pyc.zip"  # in pyodide/
+# Python import statements inside PyScript's JavaScript (its bootstrap Python is in strings).
+JS_PYTHON_IMPORT = re.compile(r"""(?:\\n|^|["'`;])\s*(?:from\s+([\w.]+)\s+import\s+([\w, ]+)"""
+                              r"""|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))""", re.M)
+# Pyodide's own modules, named by strings in its JavaScript and WebAssembly (imported from C).
+PYODIDE_MODULE = re.compile(rb"""(?<=[\0"'])(_?pyodide(?:\.\w+)*)(?=[\0"'])""")
 SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 
 
@@ -56,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (dist/)")
     parser.add_argument("--models", type=Path, default=ROOT / "models",
                         help="folder with the networks and manifest.json (models/)")
+    parser.add_argument("--full-stdlib", action="store_true",
+                        help="ship Pyodide's whole standard library, not the trimmed one")
     args = parser.parse_args(argv)
     try:
-        files = build(args.out, args.models)
+        files = build(args.out, args.models, trim=not args.full_stdlib)
     except BuildError as e:
         print(f"build.py: error: {e}", file=sys.stderr)
         return 1
@@ -67,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def build(out: Path, models: Path) -> list[Path]:
+def build(out: Path, models: Path, trim: bool = True) -> list[Path]:
     """Build the site into ``out`` (replacing it) and return the files written."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        write_site(tmp, models)
+        write_site(tmp, models, trim)
         old = out.with_name(f".{out.name}-old")
         if old.exists():
             shutil.rmtree(old)
@@ -86,7 +100,7 @@ def build(out: Path, models: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
-def write_site(dest: Path, models: Path) -> None:
+def write_site(dest: Path, models: Path, trim: bool = True) -> None:
     """Write every file of the site into the empty folder ``dest``."""
     copy_pyodide(dest / "pyodide")
     copy_pyscript(dest / "pyscript")
@@ -98,15 +112,18 @@ def write_site(dest: Path, models: Path) -> None:
     for name in SITE_FILES:
         shutil.copy2(SITE / name, dest / name)
     index = dest / "index.html"
-    index.write_text(index.read_text().replace("<!-- NETWORK OPTIONS -->", options(networks)))
     for name in pages:
         shutil.copy2(SITE / name, dest / name)
     for name in LAZY_PAGE_MODULES:
         write_lazy_module(dest, name, modules)
-    files = "".join(f'"./hwd/{m}" = "./hwd/{m}"\n' for m in modules)
-    files += "".join(f'"./{m}" = "./{m}"\n' for m in pages)
-    config = (SITE / "pyscript.toml").read_text() + "\n[files]\n" + files
-    (dest / "pyscript.toml").write_text(config)
+    config = json.loads((SITE / "pyscript.json").read_text())
+    config["files"] = {f"./{m}": f"./{m}" for m in [f"hwd/{m}" for m in modules] + pages}
+    (dest / "pyscript.json").write_text(json.dumps(config, indent=1))
+    if trim:
+        trim_stdlib(dest)
+    index.write_text(index.read_text()
+                     .replace("<!-- NETWORK OPTIONS -->", options(networks))
+                     .replace("<!-- PRELOAD -->", preloads(dest, networks)))
     write_service_worker(dest)
 
 
@@ -152,6 +169,67 @@ def copy_pyscript(dest: Path) -> None:
     dest.mkdir()
     for name in sorted(needed):
         copy_without_source_map(source / name, dest / name)
+
+
+def trim_stdlib(dest: Path) -> None:
+    """Replace pyodide/python_stdlib.zip by the modules the page can import (buildtools/stdlib.py),
+    and write them compiled beside it (python_stdlib.pyc.zip, for the service worker).
+
+    It runs under Pyodide's Python in Node.js; the result is cached in .cache/ by a hash
+    of its inputs, since starting Pyodide takes seconds.
+    """
+    from buildtools.stdlib import imports  # our code is CPython 3.11 too: parse it here
+
+    stdlib = (NODE_MODULES / "pyodide" / "python_stdlib.zip").resolve()
+    roots = bootstrap_imports(dest)
+    for source in shipped_python(dest):  # every import, anywhere
+        roots |= imports(ast.parse(source), "__main__", False, everywhere=True)
+    roots = {"modules": sorted(roots)}
+    script = ROOT / "buildtools" / "stdlib.py"
+    key = hashlib.sha256(json.dumps(roots).encode() + stdlib.read_bytes()
+                         + script.read_bytes()).hexdigest()[:24]
+    cached = CACHE / "stdlib" / key
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cached.parent))
+        try:
+            (tmp / "roots.json").write_text(json.dumps(roots))
+            result = subprocess.run(
+                ["node", str(ROOT / "buildtools" / "pyodide.mjs"), str(script), str(stdlib),
+                 str(tmp / "roots.json"), str(tmp / STDLIB), str(tmp / STDLIB_COMPILED)],
+                capture_output=True, text=True, check=False)
+            if result.returncode:
+                raise BuildError(f"trimming the standard library failed:\n{result.stderr}")
+            (tmp / "roots.json").unlink()
+            tmp.rename(cached)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for name in (STDLIB, STDLIB_COMPILED):
+        shutil.copyfile(cached / name, dest / "pyodide" / name)
+
+
+def shipped_python(dest: Path) -> list[str]:
+    """The source of every Python module the site ships: hwd/*.py, the page's *.py, and
+    those inside the lazily loaded NAME.zip."""
+    sources = [p.read_text() for p in sorted([*dest.glob("*.py"), *(dest / "hwd").glob("*.py")])]
+    for archive in sorted(dest.glob("*.zip")):
+        with zipfile.ZipFile(archive) as z:
+            sources += [z.read(n).decode() for n in sorted(z.namelist()) if n.endswith(".py")]
+    return sources
+
+
+def bootstrap_imports(dest: Path) -> set[str]:
+    """The modules that Pyodide and PyScript import from their own code when they start."""
+    names = set()
+    for path in [*(dest / "pyscript").glob("*.js"), *(dest / "pyodide").glob("*.mjs")]:
+        for source, imported, modules in JS_PYTHON_IMPORT.findall(path.read_text()):
+            if source:
+                names |= {source} | {f"{source}.{n.strip()}" for n in imported.split(",")}
+            else:
+                names |= {n.strip() for n in modules.split(",")}
+    for path in (dest / "pyodide").glob("pyodide.asm.*"):
+        names |= {m.decode() for m in PYODIDE_MODULE.findall(path.read_bytes())}
+    return names
 
 
 def copy_without_source_map(source: Path, dest: Path) -> None:
@@ -239,7 +317,7 @@ def copy_networks(dest: Path, models: Path) -> list[dict]:
         data = source.read_bytes()
         if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise BuildError(f"network {name!r}: {source} does not match the manifest's sha256")
-        (dest / source.name).write_bytes(data)
+        (dest / source.name).write_bytes(compact(data, source))
         accuracy = (1 - entry["test_error"] if entry.get("test_error") is not None
                     else meta_of(data).get("test_accuracy"))
         networks.append({"name": name, "file": f"networks/{source.name}",
@@ -247,11 +325,37 @@ def copy_networks(dest: Path, models: Path) -> list[dict]:
     return sorted(networks, key=lambda n: not n["default"])
 
 
+def use_hwd() -> None:
+    """Make ``import hwd`` work without `pip install -e .` too."""
+    if str(PACKAGE.parent) not in sys.path:
+        sys.path.insert(0, str(PACKAGE.parent))
+
+
+def compact(npz: bytes, source: Path) -> bytes:
+    """A network file in the compact encoding (hwd.npzwrite.compact_bytes), cached."""
+    use_hwd()
+    from hwd import load
+    from hwd.npzwrite import COMPACT_LEVELS, compact_bytes
+
+    writer = (PACKAGE / "npzwrite.py").read_bytes() + (PACKAGE / "packed.py").read_bytes()
+    key = hashlib.sha256(npz + writer + str(COMPACT_LEVELS).encode()).hexdigest()[:24]
+    cached = CACHE / "networks" / f"{key}.npz"
+    if not cached.exists():
+        try:
+            data = compact_bytes(load(npz))
+        except ValueError as e:
+            raise BuildError(f"{source}: {e}") from None
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(cached)
+    return cached.read_bytes()
+
+
 def meta_of(npz: bytes) -> dict:
     """The ``meta`` dict of an HWD network file, read without loading its weights."""
-    if str(PACKAGE.parent) not in sys.path:  # works without `pip install -e .` too
-        sys.path.insert(0, str(PACKAGE.parent))
-    from hwd.npz import parse_npy  # the only use of hwd at build time
+    use_hwd()
+    from hwd.npz import parse_npy
 
     try:
         with zipfile.ZipFile(io.BytesIO(npz)) as z:
@@ -271,14 +375,35 @@ def options(networks: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def preloads(dest: Path, networks: list[dict]) -> str:
+    """<link> elements that start the downloads the page needs first, before the scripts
+    that ask for them have loaded: PyScript's core chunk, Pyodide, its standard library,
+    the config, main.py and the default network."""
+    core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("core-*.js"))]
+    modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
+    default = next(n["file"] for n in networks if n["default"])
+    fetched = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyscript.json",
+               "main.py", default]
+    # crossorigin: fetch() requests are CORS-mode, and a preload only serves a request
+    # made in the same mode (else the file would be downloaded twice).
+    return "\n".join([f'  <link rel="modulepreload" href="./{m}">' for m in modules]
+                     + [f'  <link rel="preload" href="./{f}" as="fetch" crossorigin="anonymous">'
+                        for f in fetched])
+
+
 def write_service_worker(dest: Path) -> None:
-    """sw.js with the list of files to cache and a cache version made from their contents."""
+    """sw.js with the list of files to cache and the build's version, made from their
+    contents; index.html carries the same version (``<meta name="hwd-build">``)."""
     files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for name in files:
         digest.update(name.encode() + b"\0" + (dest / name).read_bytes())
+    version = digest.hexdigest()[:16]
+    index = dest / "index.html"
+    index.write_text(index.read_text().replace(
+        '<meta name="hwd-build" content="dev">', f'<meta name="hwd-build" content="{version}">'))
     text = (SITE / "sw.js").read_text()
-    text = re.sub(r'const VERSION = ".*";', f'const VERSION = "{digest.hexdigest()[:16]}";', text)
+    text = re.sub(r'const VERSION = ".*";', f'const VERSION = "{version}";', text)
     urls = ["./"] + [f"./{name}" for name in files]
     text = re.sub(r"const FILES = \[.*\];", f"const FILES = {json.dumps(urls)};", text)
     (dest / "sw.js").write_text(text)

@@ -179,7 +179,11 @@ async def import_later(name: str):
         raise OSError(f"{name}.zip: HTTP {response.status}")
     with zipfile.ZipFile(io.BytesIO(await response.bytearray())) as z:
         z.extractall(".")
-    importlib.invalidate_caches()
+    # The path finders' caches only: importlib.invalidate_caches() would also import
+    # importlib.metadata, which the site's trimmed standard library does not hold.
+    for finder in list(sys.path_importer_cache.values()):
+        if hasattr(finder, "invalidate_caches"):
+            finder.invalidate_caches()
     return importlib.import_module(name)
 
 

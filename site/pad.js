@@ -289,7 +289,9 @@ const steps = [
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     const index = steps.findIndex(([file]) => entry.name.endsWith(`/${file}`));
-    if (index >= 0 && status.dataset.state === "loading" && !python) {
+    if (index >= 0 && entry.responseStatus === 0) {  // a failed download (Pyodide may only warn)
+      loadFailed(new Error(`${steps[index][0]} could not be downloaded`));
+    } else if (index >= 0 && status.dataset.state === "loading" && !python) {
       progress.value = Math.max(progress.value, index + 1);
       if (!pending) statusText.textContent = steps[index][1];
     }

@@ -51,10 +51,11 @@ class Site:
         return [part.split('"', 1)[0] for part in html.split('<option value="')[1:]]
 
 
-def build_site(out: Path, models: Path) -> None:
+def build_site(out: Path, models: Path, *options: str) -> None:
     """Run build.py (as a person would) into ``out``; fail with its output if it fails."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--out", str(out), "--models", str(models)],
+        [sys.executable, str(ROOT / "build.py"), "--out", str(out), "--models", str(models),
+         *options],
         capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f"build.py failed:\n{result.stdout}{result.stderr}")
@@ -72,10 +73,11 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a free port) in a thread; yield the origin URL."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = _Server(("127.0.0.1", 0), handler)
+def serve(root: Path, handler: type[http.server.SimpleHTTPRequestHandler] = _QuietHandler
+          ) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a free port) in a thread with ``handler`` (a quiet
+    SimpleHTTPRequestHandler); yield the origin URL."""
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

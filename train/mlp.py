@@ -159,8 +159,7 @@ class MLP:
             net.sizes, net.activation = meta["layers"], (meta["activations"][:-1] or ["relu"])[0]
             n = len(meta["layers"]) - 1
             shifts = meta.get("weight_shifts") or [0] * n
-            net.weights = [(f[f"weights_{l}"] * 2.0 ** -shifts[l]).astype(np.float32)
-                           for l in range(n)]
+            net.weights = [weights(f, l, shifts[l]).astype(np.float32) for l in range(n)]
             net.biases = [f[f"biases_{l}"].astype(np.float32) for l in range(n)]
         net.meta = meta
         return net
@@ -177,7 +176,7 @@ def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
         if "meta" in f:
             meta = json.loads(f["meta"].tobytes())
             shifts = meta.get("weight_shifts") or [0] * len(meta["activations"])
-            layers = [(f[f"weights_{l}"].astype(np.float64) * 2.0 ** -shifts[l],
+            layers = [(weights(f, l, shifts[l]),
                        f[f"biases_{l}"].astype(np.float64), act)
                       for l, act in enumerate(meta["activations"])]
             if meta.get("input_transform") == "deskew":
@@ -193,6 +192,15 @@ def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
     if not isinstance(layers[-1][1], np.ndarray):  # ancestor: sigmoid outputs, normalized
         a = a / a.sum(axis=1, keepdims=True)
     return a
+
+
+def weights(f: np.lib.npyio.NpzFile, l: int, shift: int) -> np.ndarray:
+    """W of layer ``l`` in float64: int16 fixed point (q / 2**shift), int8 with a scale per
+    row (``scales_l``, the site's compact encoding), or float."""
+    q = f[f"weights_{l}"].astype(np.float64)
+    if f"scales_{l}" in f.files:
+        return q * f[f"scales_{l}"].astype(np.float64)[:, None]
+    return q * 2.0**-shift
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

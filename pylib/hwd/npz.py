@@ -269,7 +269,8 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
     if missing:
         raise ValueError(f"missing arrays: {', '.join(missing)}")
     shifts = meta.get("weight_shifts") or [None] * n
-    weights = [_matrix(arrays[f"weights_{l}"], shifts[l]) for l in range(n)]
+    weights = [_matrix(arrays[f"weights_{l}"], shifts[l], arrays.get(f"scales_{l}"))
+               for l in range(n)]
     biases = [arrays[f"biases_{l}"].values for l in range(n)]
     network = Network(weights, biases, list(meta["activations"]), meta)
     if meta.get("layers") and meta["layers"] != network.sizes:
@@ -277,8 +278,12 @@ def _from_hwd(arrays: dict[str, Array]) -> Network:
     return network
 
 
-def _matrix(array: Array, shift: int | None) -> PackedMatrix | list[list[float]]:
-    """A weight matrix: int16 fixed point (W = q / 2**shift) is packed without unpacking."""
+def _matrix(array: Array, shift: int | None, scales: Array | None = None
+            ) -> PackedMatrix | list[list[float]]:
+    """A weight matrix: int16 fixed point (W = q / 2**shift) and int8 with a scale per row
+    (W = q * scales[row]) are packed without unpacking."""
+    if array.dtype == "i1":
+        return _int8_matrix(array, scales)
     if array.dtype != "i2":
         return array.rows()
     if shift is None:
@@ -286,6 +291,16 @@ def _matrix(array: Array, shift: int | None) -> PackedMatrix | list[list[float]]
     if array.fortran and array.byteorder == "<" and len(array.shape) == 2:
         return PackedMatrix.from_int16(array.data, *array.shape, shift)
     return [[q * 2.0**-shift for q in row] for row in array.rows()]
+
+
+def _int8_matrix(array: Array, scales: Array | None) -> PackedMatrix:
+    if scales is None or len(array.shape) != 2 or scales.shape != array.shape[:1]:
+        raise ValueError(f"int8 weights {array.shape} need a scales array of one value per row")
+    row_scales = scales.values  # finite: load() checks every float member
+    if array.fortran:
+        return PackedMatrix.from_int8(array.data, *array.shape, row_scales)
+    return PackedMatrix.from_rows([[q * s for q in row]
+                                   for row, s in zip(array.rows(), row_scales, strict=True)])
 
 
 def _from_ancestor(arrays: dict[str, Array]) -> Network:

@@ -5,23 +5,28 @@ no numpy in the browser.  Each weight matrix is written as it is held in memory:
 int16 fixed-point matrices (the shipped networks) as int16 with their ``weight_shifts``,
 any other as float32, both in Fortran order (column by column), the layout
 ``hwd.load`` packs fastest.  Biases are float32.  docs/network-format.md has the spec.
+
+``compact_bytes`` writes the encoding the site sends over the wire (build.py converts
+every shipped network with it): int8 weights with one float32 scale per row, limited
+to ``levels`` steps either side of zero, deflated with Huffman coding only, which
+comes within 1 % of the weights' entropy where LZ77 matching (``zlib`` level 9) adds 10 %.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import struct
 import tempfile
-import zipfile
+import zlib
 from pathlib import Path
 
 from . import __version__
 from .network import Network
 from .packed import LANE_BYTES, PackedMatrix
 
-_DESCR = {"int16": "<i2", "float32": "<f4", "uint8": "|u1"}
+_DESCR = {"int16": "<i2", "int8": "|i1", "float32": "<f4", "uint8": "|u1"}
+COMPACT_LEVELS = 16  # int8 steps either side of zero: see docs/network-format.md
 _FLIP_SIGN = bytes(b ^ 0x80 for b in range(256))
 
 
@@ -34,15 +39,27 @@ def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes, fortran: bool = F
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + data
 
 
-def npz_bytes(members: dict[str, bytes]) -> bytes:
-    """A deflated zip of ``.npy`` members, as ``numpy.savez_compressed`` writes it, but with a
-    fixed timestamp: the same network always gives the same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), data,
-                       zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+def npz_bytes(members: dict[str, bytes], strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+    """A zip of deflated ``.npy`` members, as ``numpy.savez_compressed`` writes it, but with a
+    fixed timestamp: the same network always gives the same bytes.
+
+    Written here rather than with ``zipfile``, which cannot choose the deflate
+    ``strategy`` (``zlib.Z_HUFFMAN_ONLY`` for weights, whose bytes have no repeats).
+    """
+    files, directory = bytearray(), bytearray()
+    for name, data in members.items():
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, strategy)
+        packed = deflate.compress(data) + deflate.flush()
+        filename = f"{name}.npy".encode()
+        # version 2.0, no flags, deflated, 1980-01-01 00:00, crc, sizes
+        common = struct.pack("<HHHHHIII", 20, 0, 8, 0, 0x21, zlib.crc32(data), len(packed),
+                             len(data))
+        directory += (b"PK\1\2" + struct.pack("<H", 20) + common
+                      + struct.pack("<HHHHHII", len(filename), 0, 0, 0, 0, 0, len(files)) + filename)
+        files += b"PK\3\4" + common + struct.pack("<HH", len(filename), 0) + filename + packed
+    end = struct.pack("<4s4H2IH", b"PK\5\6", 0, 0, len(members), len(members), len(directory),
+                      len(files), 0)
+    return bytes(files + directory + end)
 
 
 def _is_int16(matrix: PackedMatrix) -> bool:
@@ -64,12 +81,37 @@ def int16_npy(matrix: PackedMatrix) -> bytes:
     return npy_bytes("int16", matrix.shape, bytes(data), fortran=True)
 
 
-def float32_npy(matrix: PackedMatrix) -> bytes:
-    """W as float32 in Fortran order."""
+def _weights(matrix: PackedMatrix) -> list[float]:
+    """The weights W_ji as floats, column after column (Fortran order)."""
     n_out, n_in = matrix.shape
     unit, offset = 2.0**-matrix.shift, matrix.offset
     values = [(q - offset) * unit for q in struct.unpack(f"<{n_out * n_in}Q", _lanes(matrix))]
+    if matrix.row_scales:
+        values = [v * s for v, s in zip(values, matrix.row_scales * n_in, strict=True)]
+    if matrix.column_scales:
+        each = [c for c in matrix.column_scales for _ in range(n_out)]
+        values = [v * c for v, c in zip(values, each, strict=True)]
+    return values
+
+
+def float32_npy(matrix: PackedMatrix) -> bytes:
+    """W as float32 in Fortran order."""
+    values = _weights(matrix)
     return npy_bytes("float32", matrix.shape, struct.pack(f"<{len(values)}f", *values), True)
+
+
+def int8_npys(matrix: PackedMatrix, levels: int = COMPACT_LEVELS) -> tuple[bytes, bytes]:
+    """W as int8 q in Fortran order and one float32 scale per row: W_ji ~ q_ji * scale_j,
+    with |q| <= ``levels`` and the row's largest |W| exactly representable."""
+    n_out, n_in = matrix.shape
+    weights = _weights(matrix)
+    largest = [max(map(abs, weights[j::n_out])) for j in range(n_out)]
+    scales = struct.pack(f"<{n_out}f", *[w / levels or 1.0 for w in largest])
+    # Quantize with the scales as stored (float32), so the file means what it says.
+    inverse = [1 / s for s in struct.unpack(f"<{n_out}f", scales)] * n_in
+    q = [max(-levels, min(levels, round(w * k))) for w, k in zip(weights, inverse, strict=True)]
+    return (npy_bytes("int8", matrix.shape, struct.pack(f"<{len(q)}b", *q), fortran=True),
+            npy_bytes("float32", (n_out,), scales))
 
 
 def network_bytes(network: Network, meta: dict | None = None) -> bytes:
@@ -91,6 +133,20 @@ def network_bytes(network: Network, meta: dict | None = None) -> bytes:
     encoded = json.dumps(info).encode("utf-8")
     members["meta"] = npy_bytes("uint8", (len(encoded),), encoded)
     return npz_bytes(members)
+
+
+def compact_bytes(network: Network, levels: int = COMPACT_LEVELS) -> bytes:
+    """The ``.npz`` the site sends: int8 weights with a scale per row (``scales_l``)."""
+    members = {}
+    for l, (w, b) in enumerate(zip(network.weights, network.biases, strict=True)):
+        members[f"weights_{l}"], members[f"scales_{l}"] = int8_npys(w, levels)
+        members[f"biases_{l}"] = npy_bytes("float32", (len(b),), struct.pack(f"<{len(b)}f", *b))
+    info = {k: v for k, v in network.meta.items() if k != "weight_shifts"}
+    info.update({"format": "hwd-network", "format_version": 1, "layers": network.sizes,
+                 "activations": network.activations, "dtype": "int8", "weight_levels": levels})
+    encoded = json.dumps(info).encode("utf-8")
+    members["meta"] = npy_bytes("uint8", (len(encoded),), encoded)
+    return npz_bytes(members, zlib.Z_HUFFMAN_ONLY)
 
 
 def save(network: Network, path: str | os.PathLike, meta: dict | None = None) -> Path:

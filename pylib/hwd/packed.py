@@ -15,7 +15,11 @@ to carry into each other.  Reading the lanes back gives W·a, exact up to the
 rounding of ``a`` to ~30 bits.  OFFSET keeps every lane non-negative.
 
 Weights stored as int16 fixed point (HWD's shipped networks) are packed straight
-from the file's bytes without a Python-level loop over weights.
+from the file's bytes without a Python-level loop over weights, and so are int8
+weights with one scale per row (the compact encoding the site ships): there
+W = diag(row_scales) · Q, lane j holds the integers q_ji and the scale is applied
+once per output, to the lane sums.  The transpose of such a matrix has a scale per
+column instead, applied to the inputs: W^T·a = Q^T·(row_scales ⊙ a).
 """
 
 from __future__ import annotations
@@ -33,9 +37,13 @@ _FLIP_SIGN = bytes(b ^ 0x80 for b in range(256))  # int16 high byte -> offset-bi
 class PackedMatrix:
     """A matrix (out, in) whose columns are big integers of fixed-point lanes."""
 
-    def __init__(self, columns: list[int], n_out: int, shift: int, weight_bits: int) -> None:
-        """``weight_bits``: |q| < 2**weight_bits, so OFFSET = 2**weight_bits."""
+    def __init__(self, columns: list[int], n_out: int, shift: int, weight_bits: int,
+                 row_scales: list[float] | None = None,
+                 column_scales: list[float] | None = None) -> None:
+        """``weight_bits``: |q| < 2**weight_bits, so OFFSET = 2**weight_bits.  The matrix is
+        W_ji = row_scales[j] * q_ji * 2**-shift * column_scales[i] (scales default to 1)."""
         self.columns, self.n_out, self.shift = columns, n_out, shift
+        self.row_scales, self.column_scales = row_scales, column_scales
         self.offset = 1 << weight_bits
         # Lane sums stay below 2**64: n_in * A * 2**(weight_bits+1) < 2**64.
         self.input_bits = min(30, LANE_BITS - 1 - (weight_bits + 1) - len(columns).bit_length())
@@ -70,11 +78,23 @@ class PackedMatrix:
         columns = [int.from_bytes(view[i * step:(i + 1) * step], "little") for i in range(n_in)]
         return cls(columns, n_out, shift, 15)
 
+    @classmethod
+    def from_int8(cls, data: bytes, n_out: int, n_in: int, row_scales: list[float]
+                  ) -> PackedMatrix:
+        """Pack int8 weights stored column by column: W_ji = q_ji * row_scales[j]."""
+        lanes = bytearray(LANE_BYTES * n_out * n_in)
+        lanes[0::LANE_BYTES] = data.translate(_FLIP_SIGN)  # q + 2**7, as unsigned
+        view, step = memoryview(lanes), LANE_BYTES * n_out
+        columns = [int.from_bytes(view[i * step:(i + 1) * step], "little") for i in range(n_in)]
+        return cls(columns, n_out, 0, 7, list(row_scales))
+
     def dot(self, a: Sequence[float], signed: bool = False) -> list[float]:
         """W·a for a vector of non-negative floats (pixels, ReLU or sigmoid outputs); with
         ``signed``, of floats of any sign (backward passes), for one more addition."""
         if len(a) != len(self.columns):
             raise ValueError(f"expected {len(self.columns)} inputs, got {len(a)}")
+        if self.column_scales:  # positive, so the signs stay
+            a = [v * c for v, c in zip(a, self.column_scales, strict=True)]
         nonzero = [(i, v) for i, v in enumerate(a) if v]
         if not nonzero:
             return [0.0] * self.n_out
@@ -96,14 +116,17 @@ class PackedMatrix:
             total += self.half_lanes  # 2**63 in every lane
             bias += 1 << (LANE_BITS - 1)
         lanes = struct.unpack(f"<{self.n_out}Q", total.to_bytes(LANE_BYTES * self.n_out, "little"))
+        if self.row_scales:
+            return [(lane - bias) * unit * s for lane, s in zip(lanes, self.row_scales, strict=True)]
         return [(lane - bias) * unit for lane in lanes]
 
     def column(self, i: int) -> list[float]:
         """Column ``i`` of W: the weights from input ``i`` to every output."""
         lanes = struct.unpack(f"<{self.n_out}Q", self.columns[i].to_bytes(LANE_BYTES * self.n_out,
                                                                           "little"))
-        unit = 2.0**-self.shift
-        return [(lane - self.offset) * unit for lane in lanes]
+        unit = 2.0**-self.shift * (self.column_scales[i] if self.column_scales else 1.0)
+        scales = self.row_scales or [1.0] * self.n_out
+        return [(lane - self.offset) * unit * s for lane, s in zip(lanes, scales, strict=True)]
 
     def transpose(self) -> PackedMatrix:
         """W^T, packed the same way (its columns are the rows of W), for backward passes."""
@@ -114,11 +137,17 @@ class PackedMatrix:
             raise RuntimeError("array('Q') is not 64-bit here")
         columns = [int.from_bytes(lanes[j::self.n_out].tobytes(), "little")
                    for j in range(self.n_out)]
-        return PackedMatrix(columns, n_in, self.shift, self.offset.bit_length() - 1)
+        return PackedMatrix(columns, n_in, self.shift, self.offset.bit_length() - 1,
+                            row_scales=self.column_scales, column_scales=self.row_scales)
 
     def rows(self) -> list[list[float]]:
         """The matrix as float rows (for inspection and tests; slow)."""
         mask, unit = (1 << LANE_BITS) - 1, 2.0**-self.shift
         cols = [[((c >> (LANE_BITS * j)) & mask) - self.offset for j in range(self.n_out)]
                 for c in self.columns]
-        return [[col[j] * unit for col in cols] for j in range(self.n_out)]
+        rows = [[col[j] * unit for col in cols] for j in range(self.n_out)]
+        if self.row_scales or self.column_scales:
+            columns = self.column_scales or [1.0] * len(cols)
+            rows = [[v * s * c for v, c in zip(row, columns, strict=True)]
+                    for row, s in zip(rows, self.row_scales or [1.0] * self.n_out, strict=True)]
+        return rows

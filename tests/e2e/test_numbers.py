@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pagetools import ONE, SEVEN, count, draw, fit_wide, pad_box, probabilities, recognize
+from pagetools import ONE, SEVEN, Site, count, draw, fit_wide, pad_box, probabilities, recognize
 from playwright.sync_api import Page, expect
 
 import hwd
-from hwd import models
 from train import unipen, unipen_numbers
 
 pytestmark = pytest.mark.browser
@@ -66,9 +65,11 @@ def test_pad_is_wider_than_tall_in_number_mode(number_page: Page):
     assert width > 1.5 * height
 
 
-def test_replays_numbers_written_by_real_people(numbers, number_page: Page):
-    network = hwd.load(models.resolve(number_page.locator("[data-testid=status]")
-                                      .get_attribute("data-network")))
+def test_replays_numbers_written_by_real_people(numbers, number_page: Page, site: Site):
+    # The network file the page uses (the site ships each network in its compact encoding).
+    name = number_page.locator("[data-testid=status]").get_attribute("data-network")
+    network = hwd.load(site.folder / number_page.locator(
+        f'[data-testid=network] option[value="{name}"]').get_attribute("data-file"))
     box = number_page.locator("[data-testid=pad]").bounding_box()
     segmented, right, misread = 0, 0, []
     for number in numbers:

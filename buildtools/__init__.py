@@ -1,0 +1,1 @@
+"""Helpers of build.py that are big enough to deserve their own module."""

@@ -1,0 +1,129 @@
+"""build.py's lighter first visit: the trimmed standard library, the compact networks, the
+config, the preloads and the service worker's version; and buildtools/stdlib.py's import
+finder on small sources."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import ROOT
+
+sys.path.insert(0, str(ROOT))
+from buildtools.stdlib import Library, imports, strip
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built from the working tree (the stdlib step is cached in .cache/)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from pagetools import build_site
+
+    out = tmp_path_factory.mktemp("build") / "hwd"
+    build_site(out, ROOT / "models")
+    return out
+
+
+def stdlib_modules(zip_path: Path) -> set[str]:
+    with zipfile.ZipFile(zip_path) as z:
+        return {n.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+                for n in z.namelist() if n.endswith(".py")}
+
+
+def test_every_module_the_page_imports_is_in_the_trimmed_stdlib(built: Path) -> None:
+    """Each import anywhere in the shipped hwd modules and page modules (functions too) that
+    names a module of Pyodide's standard library is in the trimmed zip."""
+    full = stdlib_modules(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip")
+    trimmed = stdlib_modules(built / "pyodide" / "python_stdlib.zip")
+    assert len(trimmed) < len(full) / 2
+    sources = [p.read_text() for p in [*built.glob("*.py"), *(built / "hwd").glob("*.py")]]
+    for archive in built.glob("*.zip"):  # the lazily loaded page modules
+        with zipfile.ZipFile(archive) as z:
+            sources += [z.read(n).decode() for n in z.namelist() if n.endswith(".py")]
+    assert (built / "main.py").read_text() in sources
+    needed = set()
+    for source in sources:
+        needed |= imports(ast.parse(source), "__main__", False, everywhere=True)
+    needed = {name for name in needed if name in full}
+    assert {"json", "zipfile"} <= needed
+    assert not needed - trimmed, f"missing from the trimmed stdlib: {sorted(needed - trimmed)}"
+
+
+def test_networks_are_shipped_compact(built: Path) -> None:
+    for path in (built / "networks").glob("*.npz"):
+        original = ROOT / "models" / path.name
+        assert path.stat().st_size < 0.4 * original.stat().st_size
+        with np.load(path) as z:
+            assert z["weights_0"].dtype == np.int8 and "scales_0" in z.files
+
+
+def test_config_preloads_and_version(built: Path) -> None:
+    config = json.loads((built / "pyscript.json").read_text())
+    assert config["interpreter"] == "./pyodide/pyodide.mjs"
+    assert "./hwd/__init__.py" in config["files"]
+    assert not list((built / "pyscript").glob("toml-*"))  # JSON config: no TOML parser
+    html = (built / "index.html").read_text()
+    preloaded = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
+    assert "pyodide/pyodide.asm.wasm" in preloaded and "networks/best.npz" in preloaded
+    assert all((built / p).is_file() for p in preloaded)
+    version = re.search(r'<meta name="hwd-build" content="(\w+)">', html)[1]
+    sw = (built / "sw.js").read_text()
+    assert f'const VERSION = "{version}";' in sw
+    files = json.loads(re.search(r"const FILES = (\[.*\]);", sw)[1])
+    assert all((built / f).is_file() for f in files if f != "./")
+    assert "./pyodide/python_stdlib.zip" in files and "./networks/quick.npz" in files
+    assert "./pyodide/python_stdlib.pyc.zip" in files  # what repeat visits get (sw.js)
+    with zipfile.ZipFile(built / "pyodide" / "python_stdlib.pyc.zip") as compiled:
+        names = {n.removesuffix(".pyc") for n in compiled.namelist()}
+    assert names == {n.removesuffix(".py") for n in zipfile.ZipFile(
+        built / "pyodide" / "python_stdlib.zip").namelist()}
+
+
+def library(modules: dict[str, str]) -> Library:
+    """A Library of small made-up modules ({"pkg/__init__.py": source, ...})."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, source in modules.items():
+            z.writestr(name, source)
+    return Library(buffer.getvalue())
+
+
+def test_closure_follows_the_imports_that_run_on_import() -> None:
+    lib = library({
+        "a.py": "import b\nfrom pkg import sub\ntry:\n    import c\nexcept ImportError:\n    c = None\n"
+                "def f():\n    import unused\nif __name__ == '__main__':\n    import script\n"
+                "x = b'x'.decode('cp437')\n",
+        "b.py": "from . import nothing\n", "c.py": "", "unused.py": "", "script.py": "",
+        "pkg/__init__.py": "from .inner import *\n", "pkg/sub.py": "from ..b import x\n",
+        "pkg/inner.py": "", "encodings/__init__.py": "", "encodings/cp437.py": "",
+        "encodings/cp850.py": "", "encodings/aliases.py": "aliases = {'437': 'cp437'}\n",
+    })
+    # not: unused (in a function), script (__main__), encodings.cp850 (never named)
+    assert lib.closure(["a"]) == {"a", "b", "c", "pkg", "pkg.sub", "pkg.inner", "encodings",
+                                  "encodings.cp437"}
+
+
+def test_imports_everywhere_and_relative() -> None:
+    tree = ast.parse("import os.path as p\ndef f():\n    from .x import y, z\n")
+    assert imports(tree, "pkg.mod", False, everywhere=True) == {"os.path", "pkg.x", "pkg.x.y",
+                                                                 "pkg.x.z"}
+    assert imports(tree, "pkg.mod", False, everywhere=False) == {"os.path"}
+
+
+def test_strip_keeps_the_code_and_drops_docstrings_and_comments() -> None:
+    source = '"""Doc."""\n# comment\ndef f(x):\n    """Doc."""\n    return x + 1  # why\n' \
+             'class C:\n    """Only a docstring."""\n'
+    stripped = strip(source)
+    assert "Doc" not in stripped and "comment" not in stripped and "why" not in stripped
+    namespace: dict = {}
+    exec(compile(stripped, "<stripped>", "exec"), namespace)
+    assert namespace["f"](1) == 2 and namespace["C"].__doc__ is None

@@ -1,0 +1,105 @@
+"""The compact network encoding the site ships (int8 with a scale per row): read by numpy
+and by hwd alike, and answering like the original network."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+
+import numpy as np
+from helpers import ROOT, random_mlp
+
+import hwd
+from hwd.npzwrite import COMPACT_LEVELS, compact_bytes, npz_bytes
+
+
+def test_compact_network_is_int8_with_a_scale_per_row(tmp_path) -> None:
+    mlp = random_mlp([784, 40, 10], seed=5)
+    mlp.save(tmp_path / "float.npz", {"epoch": 1}, dtype="float32")
+    network = hwd.load(tmp_path / "float.npz")
+    data = compact_bytes(network, levels=20)
+    with np.load(io.BytesIO(data)) as z:
+        for l, w in enumerate(mlp.weights):
+            q, scales = z[f"weights_{l}"], z[f"scales_{l}"]
+            assert q.dtype == np.int8 and q.shape == w.shape and np.isfortran(q)
+            assert np.abs(q).max() == 20  # each row's largest weight is +-20 steps
+            # Rounding to the nearest step: within half a step (plus float32 rounding).
+            np.testing.assert_allclose(q * scales[:, None], w, rtol=0,
+                                       atol=0.5001 * scales.max() + 1e-7)
+            np.testing.assert_array_equal(z[f"biases_{l}"], mlp.biases[l])
+        meta = z["meta"].tobytes().decode()
+        assert '"dtype": "int8"' in meta and '"weight_levels": 20' in meta
+    # hwd reads the same matrix as numpy
+    compact = hwd.load(data)
+    with np.load(io.BytesIO(data)) as z:
+        expected = z["weights_0"] * z["scales_0"][:, None].astype(np.float64)
+    np.testing.assert_allclose(compact.weights[0].rows(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_compact_network_answers_as_numpy_reads_it(tmp_path) -> None:
+    """hwd's packed int8 forward pass against train.mlp's numpy forward pass, same file."""
+    from train.mlp import feedforward64
+
+    network = hwd.load(ROOT / "models" / "quick.npz")
+    path = tmp_path / "quick-compact.npz"
+    path.write_bytes(compact_bytes(network))
+    x = np.random.default_rng(1).random((20, 784)) * (np.random.default_rng(2).random((20, 784)) < 0.2)
+    expected = feedforward64(path, x)
+    compact = hwd.load(path)
+    for row, want in zip(x, expected, strict=True):
+        np.testing.assert_allclose(compact.feedforward(row.tolist()), want, atol=1e-9)
+
+
+def test_compact_network_saved_again_keeps_its_weights() -> None:
+    """A compact network written with network_bytes (float32) holds the same weights."""
+    compact = hwd.load(compact_bytes(hwd.load(ROOT / "models" / "quick.npz")))
+    again = hwd.load(hwd.npzwrite.network_bytes(compact))
+    for a, b in zip(compact.weights, again.weights, strict=True):
+        np.testing.assert_allclose(a.rows()[:5], b.rows()[:5], rtol=1e-5, atol=1e-9)
+
+
+def test_compact_matrix_transposes_for_backward_passes() -> None:
+    """transpose(), column() and signed dot() (hwd.explain) hold the row scales too."""
+    compact = hwd.load(compact_bytes(hwd.load(ROOT / "models" / "quick.npz")))
+    w = compact.weights[1]  # 10 x 800
+    dense = np.array(w.rows())
+    np.testing.assert_allclose(w.column(3), dense[:, 3], rtol=1e-12)
+    t = w.transpose()
+    np.testing.assert_allclose(np.array(t.rows()), dense.T, rtol=1e-12)
+    np.testing.assert_allclose(t.column(4), dense[4, :], rtol=1e-12)
+    delta = np.random.default_rng(3).normal(size=10)
+    np.testing.assert_allclose(t.dot(delta.tolist(), signed=True), dense.T @ delta,
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(np.array(t.transpose().rows()), dense, rtol=1e-12)
+
+
+def test_huffman_only_zip_is_a_valid_npz() -> None:
+    members = {"a": bytes(range(256)) * 10, "b": b"\x00" * 1000}
+    data = npz_bytes(members, zlib.Z_HUFFMAN_ONLY)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.testzip() is None
+        assert {n: z.read(n) for n in z.namelist()} == {f"{k}.npy": v for k, v in members.items()}
+
+
+def test_default_network_answers_the_same_on_mnist(mnist, tmp_path) -> None:
+    """The shipped default network in the compact encoding: its answers change on at most
+    0.1 % of the MNIST test images and its test error moves by at most 0.02 points."""
+    from hwd import models
+    from train.mlp import MLP
+
+    original = models.resolve()
+    path = tmp_path / "compact.npz"
+    path.write_bytes(compact_bytes(hwd.load(original)))
+    _, _, images, labels = mnist
+    before = MLP.load(original).feedforward(images).argmax(1)
+    after = MLP.load(path).feedforward(images).argmax(1)
+    changed = int((before != after).sum())
+    errors_before, errors_after = int((before != labels).sum()), int((after != labels).sum())
+    print(f"levels {COMPACT_LEVELS}: {changed} of {len(labels)} answers changed, errors "
+          f"{errors_before} -> {errors_after}, {path.stat().st_size / 1e6:.3f} MB")
+    assert changed <= 0.001 * len(labels)
+    assert abs(errors_after - errors_before) <= 0.0002 * len(labels)  # 0.02 points
+    # and hwd's pure-Python pass on the compact file agrees with numpy
+    compact = hwd.load(path)
+    assert [compact.predict(x.tolist())[0] for x in images[:200]] == list(after[:200])
