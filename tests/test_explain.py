@@ -143,15 +143,16 @@ def test_recognize_explain_on_the_command_line(capsys, mnist, tmp_path):
     art = out.split("evidence for 7 (gradient x input of its logit):\n")[1].splitlines()[:28]
     assert len(art) == 28 and all(len(line) <= 56 for line in art)
     assert "@@" in out.split("digit: 7")[1] and "--" in "".join(art)  # towards and against
-    assert main(["recognize", wire, "--network", "quick", "--explain", "2", "--json"]) == 0
+    assert main(["recognize", "--explain", wire, "--network", "quick", "--digit", "2",
+                 "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     network = hwd.load(models.resolve("quick"))
     x = hwd.parse_wire(hwd.format_wire(x))  # as read back from the file
     expected = explain.evidence(network, explain.trace(network, x), 2)
     assert result["evidence"]["digit"] == 2 and result["evidence"]["values"] == pytest.approx(
         expected)
-    assert main(["recognize", wire, "--explain", "12"]) == 2
-    assert "--explain takes a digit 0-9" in capsys.readouterr().err
+    assert main(["recognize", wire, "--explain", "--digit", "12"]) == 2
+    assert "--digit takes a digit 0-9" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("q", [-32768, 32767])
@@ -163,3 +164,15 @@ def test_signed_product_at_the_lanes_limits(q, sign):
     v = [sign * (1.0 - 1e-9)] * n_in
     expected = q / 2**15 * sum(v)
     assert packed.dot(v, signed=True) == pytest.approx([expected] * n_out, rel=1e-8)
+
+
+def test_transposes_are_kept_per_weight_matrix():
+    """A network adapted from another (the page's "teach it") shares its first layers."""
+    net = random_mlp([784, 20, 10], "relu", seed=5)
+    base = hwd.Network([w.tolist() for w in net.weights], [b.tolist() for b in net.biases],
+                       ["relu", "softmax"])
+    adapted = hwd.Network([base.weights[0], (net.weights[1] * 2).tolist()], base.biases,
+                          base.activations)
+    first, second = explain.transposed(base), explain.transposed(adapted)
+    assert second[0] is first[0] and second[1] is not first[1]
+    assert explain.transposed(base)[1] is first[1]

@@ -1,33 +1,62 @@
-"""European-style digits drawn onto MNIST ones: crossed 7s, slashed 0s, flagged 1s.
+"""European-style digits drawn onto MNIST ones: crossed 7s, slashed 0s, flagged and footed 1s,
+hooked 9s.
 
-MNIST was written mostly by Americans: its 7s have no bar, its 0s no slash, and
-few of its 1s carry a long flag.  People drawing on the pad use all three.  This
-augmentation adds the missing stroke to a random fraction of those digits,
-placed relative to each digit's ink bounding box and drawn with an
-anti-aliased pen of MNIST's width, so the network learns them without seeing
-a single real drawing.
+MNIST was written mostly by Americans: its 7s have no bar, its 0s no slash, few
+of its 1s carry a long flag or a foot, few of its 9s a hooked tail.  People
+drawing on the pad use all of them.  This augmentation adds the missing stroke
+to a random fraction of those digits, placed relative to each digit's ink
+bounding box and drawn with an anti-aliased pen of MNIST's width.  A stroke may
+reach beyond the digit (a slash through a 0 often does); the digit is then shrunk
+so that digit and stroke fit MNIST's 20-pixel box together, as the pad's
+preprocessing would scale the whole drawing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .warp import warp
+
 SIDE = 28
+BOX = 20.0  # px: MNIST scaled each digit's ink box to this
 PEN_RADIUS = 1.1  # px; MNIST strokes are about 2-3 px wide
 _Y, _X = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) + 0.5  # pixel centres
 
 
 def add_strokes(images: np.ndarray, labels: np.ndarray, p: float,
                 rng: np.random.Generator) -> np.ndarray:
-    """Copies of ``images`` (n, 28, 28) where a fraction ``p`` of 0s, 1s and 7s got their stroke."""
+    """Copies of ``images`` (n, 28, 28) where a fraction ``p`` of 0s, 1s, 7s and 9s got a stroke."""
     out = images.copy()
-    for digit, segment in ((7, _bar), (0, _slash), (1, _flag)):
+    for digit, segment in STROKES:
         chosen = np.flatnonzero((labels == digit) & (rng.random(len(labels)) < p))
         if len(chosen):
-            box = _ink_box(images[chosen])
-            start, end = segment(box, images[chosen], rng)
-            out[chosen] = np.maximum(out[chosen], _draw(start, end))
+            box = _ink_box(out[chosen])
+            start, end = segment(box, out[chosen], rng)
+            x, start, end = _fit(out[chosen], box, start, end)
+            out[chosen] = np.maximum(x, _draw(start, end))
     return out
+
+
+def _fit(x: np.ndarray, box: np.ndarray, start: np.ndarray, end: np.ndarray):
+    """Shrink and recentre digits x so that their ink box and the strokes start-end fit BOX px.
+
+    Coordinates are in pixels with pixel i covering [i, i + 1); the union box of ink and
+    stroke (pen included) is centred in the field and scaled down to BOX if larger.
+    """
+    ends = np.stack([start, end])  # (2, n, 2)
+    low = np.minimum(box[:, :2], ends.min(0) - PEN_RADIUS)
+    high = np.maximum(box[:, 2:], ends.max(0) + PEN_RADIUS)
+    scale = np.minimum(1.0, BOX / (high - low).max(1))[:, None]  # (n, 1)
+    centre = (low + high) / 2
+
+    def moved(point: np.ndarray) -> np.ndarray:
+        return (point - centre) * scale + SIDE / 2
+
+    # Output pixel centre (c + 0.5, r + 0.5) shows the source point moved back.
+    s = scale[:, :, None].astype(np.float32)
+    cols = (_X[None] - SIDE / 2) / s + centre[:, 0, None, None].astype(np.float32) - 0.5
+    rows = (_Y[None] - SIDE / 2) / s + centre[:, 1, None, None].astype(np.float32) - 0.5
+    return warp(x, rows, cols), moved(start), moved(end)
 
 
 def _ink_box(x: np.ndarray) -> np.ndarray:
@@ -42,36 +71,63 @@ def _bar(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
     """A horizontal bar across a 7's stem, a little below half height."""
     left, top, right, bottom = box.T
     y = top + (bottom - top) * rng.uniform(0.45, 0.6, len(box))
-    # The stem's x at that height: the ink-weighted mean column of that row.
-    row = x[np.arange(len(x)), np.clip(y.astype(int), 0, SIDE - 1)]
-    stem = (row * (np.arange(SIDE) + 0.5)).sum(1) / np.maximum(row.sum(1), 1e-6)
-    stem = np.where(row.sum(1) > 0.5, stem, (left + right) / 2)
+    # The stem's x at that height, if the row has ink, else the middle.
+    has_ink = x[np.arange(len(x)), np.clip(y.astype(int), 0, SIDE - 1)].sum(1) > 0.5
+    stem = np.where(has_ink, _ink_column(x, y), (left + right) / 2)
     half = (right - left) * rng.uniform(0.2, 0.35, len(box)) + 1.5
     tilt = rng.uniform(-1, 1, len(box))
     return np.stack([stem - half, y + tilt], 1), np.stack([stem + half, y - tilt], 1)
 
 
 def _slash(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
-    """A diagonal through a 0, from beyond its top-right to beyond its bottom-left."""
+    """A line through a 0's centre, from vertical to diagonal, often reaching well beyond it."""
     left, top, right, bottom = box.T
-    w, h = right - left, bottom - top
-    over = rng.uniform(0.0, 0.15, (4, len(box)))
-    start = np.stack([right + w * over[0], top - h * over[1]], 1)
-    end = np.stack([left - w * over[2], bottom + h * over[3]], 1)
-    return start, end
+    n = len(box)
+    centre = np.stack([(left + right) / 2, (top + bottom) / 2], 1)
+    lean = np.deg2rad(rng.uniform(0, 50, n))  # from the vertical, top end to the right
+    half = (bottom - top) / 2 * (1 + rng.uniform(0.0, 0.5, (2, n)))  # beyond top, bottom
+    direction = np.stack([np.sin(lean), -np.cos(lean)], 1)
+    return centre + half[0, :, None] * direction, centre - half[1, :, None] * direction
 
 
 def _flag(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
-    """The up-stroke of a 1: from its top, down and to the left."""
+    """The up-stroke of a 1: from its top, down and to the left, short or nearly as long as
+    the 1."""
     _, top, _, bottom = box.T
     h = bottom - top
-    row = x[np.arange(len(x)), top.astype(int)]  # the top row of ink: where the flag starts
-    tip = (row * (np.arange(SIDE) + 0.5)).sum(1) / np.maximum(row.sum(1), 1e-6)
-    length = h * rng.uniform(0.25, 0.45, len(box))
-    angle = np.deg2rad(rng.uniform(25, 50, len(box)))  # below the horizontal
+    tip = _ink_column(x, top)  # the top row of ink: where the flag starts
+    length = h * rng.uniform(0.25, 0.7, len(box))
+    angle = np.deg2rad(rng.uniform(20, 65, len(box)))  # below the horizontal
     start = np.stack([tip, top + 0.5], 1)
     end = np.stack([tip - length * np.cos(angle), top + 0.5 + length * np.sin(angle)], 1)
     return start, end
+
+
+def _foot(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
+    """A horizontal base under a 1, centred on its stem."""
+    _, top, _, bottom = box.T
+    h, n = bottom - top, len(box)
+    stem = _ink_column(x, bottom - 1)
+    y = bottom - 0.5 + rng.uniform(-0.5, 0.5, n)
+    reach = h * rng.uniform(0.15, 0.35, (2, n))
+    return np.stack([stem - reach[0], y], 1), np.stack([stem + reach[1], y], 1)
+
+
+def _hook(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
+    """A 9's tail turned to the left at its bottom end."""
+    left, top, right, bottom = box.T
+    w, h, n = right - left, bottom - top, len(box)
+    tail = _ink_column(x, bottom - 1)
+    start = np.stack([tail, bottom - 0.5], 1)
+    end = np.stack([tail - w * rng.uniform(0.25, 0.6, n), bottom - 0.5 - h * rng.uniform(0, 0.2, n)],
+                   1)
+    return start, end
+
+
+def _ink_column(x: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """The ink-weighted mean column (in pixels, centres at i + 0.5) of one row of each image."""
+    ink = x[np.arange(len(x)), np.clip(row.astype(int), 0, SIDE - 1)]
+    return (ink * (np.arange(SIDE) + 0.5)).sum(1) / np.maximum(ink.sum(1), 1e-6)
 
 
 def _draw(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -83,3 +139,6 @@ def _draw(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     t = np.clip((px * d[:, 0] + py * d[:, 1]) / length2, 0, 1)
     distance = np.hypot(px - t * d[:, 0], py - t * d[:, 1])
     return np.clip(PEN_RADIUS + 0.5 - distance, 0, 1).astype(np.float32)
+
+
+STROKES = ((7, _bar), (0, _slash), (1, _flag), (1, _foot), (9, _hook))

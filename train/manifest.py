@@ -24,8 +24,15 @@ from .train import parse_args
 def reproduce_command(name: str, settings: dict) -> str:
     """The ``hwd train`` command line that produced a network with these settings."""
     defaults = vars(parse_args([]))
-    flags = [f"--{key.replace('_', '-')} {value}" for key, value in settings.items()
-             if key in defaults and key not in ("dtype", "limit") and value is not None]
+    flags = []
+    for key, value in settings.items():
+        if key not in defaults or key in ("dtype", "limit") or value is None:
+            continue
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, bool):  # a switch such as --deskew: present or absent
+            flags += [flag] if value else []
+        else:
+            flags.append(f"{flag} {value}")
     return " ".join(["python -m hwd train", *flags, f"--out runs/{name}",
                      f"--save models/{name}.npz", f"--dtype {settings.get('dtype', 'int16')}"])
 

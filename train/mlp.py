@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .deskew import deskew
 from .saving import atomic_write
 
 HIDDEN = ("relu", "sigmoid")
@@ -57,7 +58,8 @@ class MLP:
         """
         activations = [x]
         for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            z = activations[-1] @ w.T + b
+            z = activations[-1] @ w.T
+            z += b  # in place: one (batch, out) array per layer, not two
             if l == len(self.weights) - 1:
                 activations.append(softmax(z))
             else:
@@ -177,6 +179,8 @@ def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
             layers = [(weights(f, l, shifts[l]),
                        f[f"biases_{l}"].astype(np.float64), act)
                       for l, act in enumerate(meta["activations"])]
+            if meta.get("input_transform") == "deskew":
+                x = deskew(x)
         else:
             n = len(f.files) - 1
             layers = [(f[f"arr_{l}"].astype(np.float64), 0.0, "sigmoid") for l in range(1, n + 1)]

@@ -30,13 +30,18 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015) with decoupled weight decay (AdamW) on the weight matrices."""
+    """Adam (Kingma & Ba 2015) with decoupled weight decay (AdamW) on the weight matrices.
+
+    The update runs in place through one scratch buffer per parameter: a step allocates
+    nothing, which matters because it touches every weight once per mini-batch.
+    """
 
     def __init__(self, params: list[np.ndarray], beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
+        self.scratch = [np.empty_like(p) for p in params]
         self.t = 0
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
@@ -44,14 +49,21 @@ class Adam:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         step = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
+        for p, g, m, v, s in zip(params, grads, self.m, self.v, self.scratch, strict=True):
+            np.subtract(g, m, out=s)  # m <- b1 m + (1 - b1) g = m + (1 - b1)(g - m)
+            s *= 1 - b1
+            m += s
+            np.multiply(g, g, out=s)  # v <- v + (1 - b2)(g^2 - v)
+            s -= v
+            s *= 1 - b2
+            v += s
             if self.weight_decay and p.ndim > 1:
-                p -= lr * self.weight_decay * p
-            p -= step * m / (np.sqrt(v) + self.eps)
+                p *= 1 - lr * self.weight_decay
+            np.sqrt(v, out=s)  # p <- p - step m / (sqrt(v) + eps)
+            s += self.eps
+            np.divide(m, s, out=s)
+            s *= step
+            p -= s
 
 
 def make_optimizer(name: str, params: list[np.ndarray], momentum: float = 0.9,

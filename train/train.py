@@ -23,7 +23,9 @@ from tqdm import tqdm
 from hwd import __version__
 
 from .augment import Augment
+from .batches import Batches
 from .data import load_mnist, training_data_checksum
+from .deskew import deskew
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
 from .saving import check_outputs, copy_atomically, remove_partials
@@ -61,7 +63,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                       ("sigma", "elastic smoothness, px"), ("thickness", "stroke width change"),
                       ("european", "fraction of 0/1/7 given a slash/flag/bar")]:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
+    a("--deskew", action="store_true",
+      help="train on slant-corrected digits; the network then deskews its inputs (hwd.deskew)")
     a("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
+    a("--holdout", type=int, default=0,
+      help="hold out the last N training images and measure on them instead of the test set")
     a("--data", help="MNIST folder (default $HWD_DATA_DIR or ./data)")
     a("--out", default="runs/net", help="folder for the per-epoch networks")
     a("--save", help="also copy the final network to this path")
@@ -76,6 +82,9 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     """Run the training described by ``args``; returns the network and one record per epoch."""
     rng = np.random.default_rng(args.seed)
     x_train, y_train, x_test, y_test = load_mnist(args.data)
+    if args.holdout:  # a validation split, to choose recipes without looking at the test set
+        x_train, y_train, x_test, y_test = (x_train[:-args.holdout], y_train[:-args.holdout],
+                                            x_train[-args.holdout:], y_train[-args.holdout:])
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     sizes = [int(s) for s in args.layers.split(",")]
@@ -83,19 +92,23 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
                       args.thickness, args.european)
-    out, history, steps = Path(args.out), [], -(-len(x_train) // args.batch)
+    # The batches have their own generator: they are made in a thread beside the training.
+    transform = augment if augment.active else None
+    if args.deskew:  # after augmentation, as a drawing is deskewed whatever its slant
+        x_test, transform = deskew(x_test), deskewed(transform)
+    batches = Batches(x_train, y_train, args.batch, transform,
+                      np.random.default_rng([args.seed, 1]))
+    out, history, steps = Path(args.out), [], len(batches)
     settings = {k: v for k, v in vars(args).items() if k not in ("data", "out", "save", "plot")}
-    print(f"{'epoch':>5} {'loss':>8} {'test error %':>12} {'seconds':>8}  network")
+    measured = "validation" if args.holdout else "test"
+    print(f"{'epoch':>5} {'loss':>8} {measured + ' error %':>12} {'seconds':>8}  network")
     start = time.perf_counter()
     try:
         for epoch in range(1, args.epochs + 1):
-            order = rng.permutation(len(x_train))
             losses = []
-            bar = tqdm(range(steps), desc=f"epoch {epoch}/{args.epochs}", leave=False)
-            for step in bar:
-                batch = order[step * args.batch:(step + 1) * args.batch]
-                x = augment(x_train[batch], rng, y_train[batch])
-                loss, grads = net.backprop(x, y_train[batch], args.dropout, rng)
+            bar = tqdm(batches.epoch(), f"epoch {epoch}/{args.epochs}", steps, leave=False)
+            for step, (x, y) in enumerate(bar):
+                loss, grads = net.backprop(x, y, args.dropout, rng)
                 lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
                                    (args.epochs * steps))
                 optimizer.step(net.parameters, grads, lr)
@@ -105,10 +118,12 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
                 if step % 50 == 0:
                     bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
             accuracy = evaluate(net.as_stored(args.dtype), x_test, y_test)  # as saved
-            record = {"epoch": epoch, "loss": float(np.mean(losses)), "test_accuracy": accuracy,
+            record = {"epoch": epoch, "loss": float(np.mean(losses)),
+                      f"{measured}_accuracy": accuracy,
                       "seconds": round(time.perf_counter() - start, 1)}
             path = net.save(out / f"epoch-{epoch:03d}.npz", {
-                "epoch": epoch, "test_accuracy": accuracy, "training": settings,
+                "epoch": epoch, f"{measured}_accuracy": accuracy, "training": settings,
+                **({"input_transform": "deskew"} if args.deskew else {}),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "mnist_sha256": training_data_checksum(), "hwd_version": __version__,
                 "history": [*history, record]}, args.dtype)
@@ -120,11 +135,23 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     return net, history
 
 
+def deskewed(augment: Augment | None):
+    """The batch transform: ``augment`` (if any), then slant correction."""
+    def transform(x: np.ndarray, rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
+        return deskew(augment(x, rng, y) if augment else x)
+    return transform
+
+
 def evaluate(net: MLP, images: np.ndarray, labels: np.ndarray, batch: int = 2000) -> float:
     """Fraction of ``images`` whose most probable digit is the label."""
     correct = sum(int((net.feedforward(images[i:i + batch]).argmax(1) == labels[i:i + batch]).sum())
                   for i in range(0, len(images), batch))
     return correct / len(images)
+
+
+def accuracy_key(history: list[dict]) -> str:
+    """"test_accuracy", or "validation_accuracy" for a run with --holdout."""
+    return "validation_accuracy" if "validation_accuracy" in history[-1] else "test_accuracy"
 
 
 def plot(history: list[dict], path: str) -> None:
@@ -138,8 +165,9 @@ def plot(history: list[dict], path: str) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     left.plot(epochs, [r["loss"] for r in history], marker="o")
     left.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
-    right.plot(epochs, [100 * (1 - r["test_accuracy"]) for r in history], marker="o", color="C1")
-    right.set(xlabel="epoch", ylabel="MNIST test error (%)")
+    measured = accuracy_key(history)
+    right.plot(epochs, [100 * (1 - r[measured]) for r in history], marker="o", color="C1")
+    right.set(xlabel="epoch", ylabel=f"MNIST {measured.split('_')[0]} error (%)")
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -197,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninterrupted: the finished epochs are in {args.out}; --save {saved}",
               file=sys.stderr)
         return INTERRUPTED
-    error = 100 * (1 - history[-1]["test_accuracy"])
+    error = 100 * (1 - history[-1][accuracy_key(history)])
     if args.target_error is not None and error > args.target_error:
         print(f"FAILED: test error {error:.2f} % > target {args.target_error} %", file=sys.stderr)
         return 1

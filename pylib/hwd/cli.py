@@ -85,9 +85,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="784 comma-separated values, or a file: .png/.jpg/.json/.txt (- = stdin)")
     r.add_argument("--network", help="name (best, quick) or .npz path")
     r.add_argument("--json", action="store_true", help="print one JSON object")
-    r.add_argument("--explain", nargs="?", type=int, const=-1, metavar="DIGIT",
-                   help="also show the evidence for the answer (or for DIGIT): which pixels "
-                        "pushed the network towards it and which against")
+    r.add_argument("--explain", action="store_true",
+                   help="also show the evidence for the answer: which pixels pushed the "
+                        "network towards it and which against")
+    r.add_argument("--digit", type=int, help="with --explain: the evidence for this digit "
+                                             "instead (why not a 7?)")
     r.set_defaults(run=_recognize)
 
     _add_serve(sub)
@@ -176,7 +178,8 @@ def _recognize(args: argparse.Namespace) -> int:
     if len(digits) > 1:  # a number; one digit is answered as always, from all the strokes
         return _print_number(digits, args.json)
     digit, probabilities = network.predict(pixels)
-    evidence = _explain(network, pixels, digit, args.explain)
+    evidence = _explain(network, pixels, digit, args) if args.explain or args.digit is not None \
+        else None
     if args.json:
         print(json.dumps({"digit": digit, "probabilities": probabilities,
                           **({"evidence": evidence} if evidence else {})}))
@@ -224,15 +227,13 @@ def _print_number(digits: list[Digit], as_json: bool) -> int:
               + ",".join(map(str, d.strokes)))
     return 0
 
-def _explain(network, pixels: list[float], digit: int, asked: int | None) -> dict | None:
-    """The evidence for ``asked`` (-1: the recognized digit), or None if not asked."""
-    if asked is None:
-        return None
-    if not -1 <= asked <= 9:
-        raise InputError(f"--explain takes a digit 0-9, not {asked}")
+def _explain(network, pixels: list[float], digit: int, args: argparse.Namespace) -> dict:
+    """The evidence for the recognized digit, or for ``--digit``."""
+    if args.digit is not None and not 0 <= args.digit <= 9:
+        raise InputError(f"--digit takes a digit 0-9, not {args.digit}")
     from . import explain
 
-    target = digit if asked == -1 else asked
+    target = digit if args.digit is None else args.digit
     values = explain.evidence(network, explain.trace(network, pixels), target)
     return {"digit": target, "values": values}
 

@@ -19,7 +19,7 @@ activations (ReLU or sigmoid).  With ``weights[l]`` = W_l of shape (out, in)::
   network for this drawing (d z_{L-1} / d a_1[unit], forward-mode).
 
 Speed: W^T · delta uses W^T packed like W (:meth:`PackedMatrix.transpose`, built once per
-network, when first needed) and the packed product for inputs of any sign, so each product
+weight matrix, when first needed) and the packed product for inputs of any sign, so each product
 costs one big-integer multiply-add per non-zero entry of delta (ReLUs that are off
 contribute nothing), as in the forward pass.
 """
@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from .network import ACTIVATIONS, Network, Vector
 from .packed import PackedMatrix
 
-_transposed: weakref.WeakKeyDictionary[Network, list[PackedMatrix]] = weakref.WeakKeyDictionary()
+# W^T of each weight matrix, kept as long as the matrix (networks adapted from another one
+# share its matrices, and so their transposes).
+_transposed: weakref.WeakKeyDictionary[PackedMatrix, PackedMatrix] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -80,10 +82,11 @@ def trace(network: Network, pixels: Sequence[float]) -> Trace:
 
 
 def transposed(network: Network) -> list[PackedMatrix]:
-    """W_l^T for every layer, packed once per network (on first use) and kept with it."""
-    if network not in _transposed:
-        _transposed[network] = [w.transpose() for w in network.weights]
-    return _transposed[network]
+    """W_l^T for every layer, packed once per weight matrix (on first use) and kept with it."""
+    for w in network.weights:
+        if w not in _transposed:
+            _transposed[w] = w.transpose()
+    return [_transposed[w] for w in network.weights]
 
 
 def derivative(activation: str, z: Vector, a: Vector) -> Vector:
