@@ -17,6 +17,7 @@ from helpers import random_mlp
 import hwd
 from hwd import explain, models
 from hwd.packed import PackedMatrix
+from train.deskew import deskew
 from train.mlp import MLP
 
 TOLERANCE = 1e-4
@@ -41,8 +42,10 @@ def check_gradients(network: hwd.Network, reference: MLP, images: np.ndarray,
     """For each image: the logit gradient of the recognized digit and of one other digit."""
     for k, x in enumerate(images):
         t = explain.trace(network, x.tolist())
+        # The gradient is with respect to the network's own input: slant-corrected if it says so.
+        inputs = deskew(x[None, :]) if network.meta.get("input_transform") == "deskew" else x[None]
         for digit in (t.digit, (t.digit + 1 + k) % 10):
-            expected = reference.logit_gradient(input_offset + input_scale * x[None, :], digit)[0]
+            expected = reference.logit_gradient(input_offset + input_scale * inputs, digit)[0]
             assert_close(explain.logit_gradient(network, t, digit), input_scale * expected)
 
 
