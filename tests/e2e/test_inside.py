@@ -163,11 +163,13 @@ def test_python_source_view_shows_the_modules_that_ran(ready_page: Page) -> None
     page = ready_page
     open_inside(page)
     page.click("[data-testid=source-view] > summary")
+    expect(page.locator("[data-testid=source]")).to_contain_text("class Network:")  # filled
     modules = page.eval_on_selector("[data-testid=source-module]",
                                     "s => [...s.options].map(o => o.value)")
     assert {"hwd/network.py", "hwd/packed.py", "hwd/explain.py", "hwd/preprocess.py"} <= set(modules)
     expect(page.locator("[data-testid=source]")).to_contain_text("class Network:")
     page.select_option("[data-testid=source-module]", "hwd/explain.py")
+    expect(page.locator("[data-testid=source]")).to_contain_text("def logit_gradient")
     source = page.locator("[data-testid=source]").text_content()
     assert source == (ROOT / "pylib" / "hwd" / "explain.py").read_text()
 
