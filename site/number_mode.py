@@ -31,16 +31,18 @@ class NumberMode:
         self.page = page
         self.list = document.getElementById("digits")
         self.label = document.getElementById("prediction-label")
-        self.readers: dict[int, Reader] = {}  # by network: each remembers what it has read
+        # The reader of the network in use remembers what it has read of the drawing. One
+        # only: every correction taught makes a new network, and a reader keeps its network alive.
+        self.reader: Reader | None = None
+        self.reader_network: hwd.Network | None = None
         self.digits: list[Digit] = []
         self.handlers = []  # click proxies, released when the list is rebuilt
 
     def read(self, strokes: list, network: hwd.Network) -> list[Digit]:
         """The digits of the drawing, left to right (raises EmptyDrawing)."""
-        reader = self.readers.get(id(network))
-        if reader is None:
-            reader = self.readers[id(network)] = Reader(network.feedforward)
-        return reader.read(strokes)
+        if network is not self.reader_network:
+            self.reader, self.reader_network = Reader(network.feedforward), network
+        return self.reader.read(strokes)
 
     def show(self, digits: list[Digit]) -> None:
         """Show a number: the digits large, one entry per digit, the first one's chart."""
