@@ -45,9 +45,10 @@ PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 # TOML parser is neither needed nor shipped.
 PYSCRIPT_LAZY_CHUNKS = ("error-",)
 SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
-# Page modules loaded only when the person opens what they show: each ships as NAME.zip with
-# the hwd modules it needs beyond the start's (main.py fetches it then), not in pyscript.json.
-LAZY_PAGE_MODULES = ("inside", "own_network")
+# Page modules loaded only when the person first uses what they do: each ships as NAME.zip
+# with the hwd modules it needs beyond the start's (site/first_use.py fetches it then), not in
+# pyscript.json.
+LAZY_PAGE_MODULES = ("inside", "own_network", "teach", "number_mode")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 CACHE = ROOT / ".cache"  # results of slow build steps, by a hash of their inputs
 STDLIB, STDLIB_COMPILED = "python_stdlib.zip", "python_stdlib.pyc.zip"  # in pyodide/

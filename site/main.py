@@ -10,7 +10,8 @@ into ``/recognize?imgdata=`` or ``hwd recognize``.  Recognitions after each stro
 (*live*) only update the display.
 
 In number mode (number_mode.py) the strokes are read as several digits with
-``hwd.segment`` and a number is shown with one entry per digit.
+``hwd.segment`` and a number is shown with one entry per digit.  That code, and teaching
+(teach.py), load on first use (first_use.py).
 
 Networks are fetched lazily, one per selection (pad.js starts the first download
 while Python boots), and kept once parsed.  A network file the person opens or drops
@@ -20,15 +21,11 @@ fetched the first time it is opened, and computes only while it is open.
 
 from __future__ import annotations
 
-import importlib
-import io
-import sys
-import zipfile
+import asyncio
 
-from number_mode import NumberMode
-from pyscript import document, fetch, when, window
+from first_use import Later, TeachRow, import_later
+from pyscript import document, when, window
 from pyscript.ffi import create_proxy, to_js
-from teach import Teacher
 
 import hwd
 from hwd.inputs import InputError, one_line
@@ -61,7 +58,9 @@ class Page:
         self.networks: dict[str, hwd.Network] = {}
         self.network: hwd.Network | None = None
         self.count = 0
-        self.numbers = NumberMode(self)
+        self.numbers = None  # number_mode.NumberMode, once Number mode was turned on
+        self.number_mode = Later("number_mode")
+        self.later: asyncio.Future | None = None  # a recognition waiting for number_mode.py
         self.last_pixels: list[float] | None = None  # the input of the last recognition
         self.inside = None  # the "Inside the network" panel, once opened (inside.Panel)
 
@@ -108,7 +107,11 @@ class Page:
         except InputError as e:  # a scribble over the drawing-work limits (docs/limits.md)
             self.message.textContent = f"{one_line(e)}."
             return
-        digits = self.numbers.read(strokes, self.network) if pad.numberMode() else []
+        number_mode = pad.numberMode()
+        if number_mode and self.numbers is None:  # its code is still loading: recognize then
+            self.later = asyncio.ensure_future(self.recognize_later(final))
+            return
+        digits = self.numbers.read(strokes, self.network) if number_mode else []
         self.message.textContent = ""
         if len(digits) > 1:  # a number (number_mode.py); one digit is shown as always
             self.numbers.show(digits)  # the inside panel explains the digit chosen there
@@ -119,7 +122,8 @@ class Page:
             self.prediction.textContent = str(digit)
             self.show_bars(probabilities)
             self.show_input(pixels)
-            self.numbers.show_one(strokes, pixels, probabilities)
+            if number_mode:
+                self.numbers.show_one(strokes, pixels, probabilities)
             self.last_pixels = pixels
             teacher.offer(digit)
             if self.inside is not None:
@@ -129,6 +133,22 @@ class Page:
             self.prediction.dataset.count = str(self.count)
             for each in [d.pixels for d in digits] if len(digits) > 1 else [pixels]:
                 window.console.log(hwd.format_wire(each))
+
+    async def load_numbers(self) -> bool:
+        """Number mode's code (number_mode.py, hwd.segment), loaded when first needed."""
+        try:
+            module = await self.number_mode.load()
+        except Exception as e:  # offline before the service worker cached it
+            self.message.textContent = f"Number mode could not be loaded: {one_line(e)}."
+            return False
+        if self.numbers is None:
+            self.numbers = module.NumberMode(self)
+        return True
+
+    async def recognize_later(self, final: bool) -> None:
+        """Recognize the drawing once Number mode's code has loaded."""
+        if await self.load_numbers() and pad.numberMode():
+            self.recognize(pad.strokes(), final)
 
     def rerecognize(self) -> None:
         """Show again the answer for the drawing on the pad (the network changed)."""
@@ -163,28 +183,11 @@ class Page:
             text.textContent = ""
         self.preview.clearRect(0, 0, SIZE, SIZE)
         teacher.hide()
-        self.numbers.hide()
+        if self.numbers is not None:
+            self.numbers.hide()
         self.last_pixels = None
         if self.inside is not None:
             self.inside.clear()
-
-
-async def import_later(name: str):
-    """Import a page module that build.py ships as NAME.zip (with the hwd modules it adds),
-    fetched and unpacked into the working directory when first needed."""
-    if name in sys.modules:
-        return sys.modules[name]
-    response = await fetch(f"./{name}.zip")
-    if not response.ok:
-        raise OSError(f"{name}.zip: HTTP {response.status}")
-    with zipfile.ZipFile(io.BytesIO(await response.bytearray())) as z:
-        z.extractall(".")
-    # The path finders' caches only: importlib.invalidate_caches() would also import
-    # importlib.metadata, which the site's trimmed standard library does not hold.
-    for finder in list(sys.path_importer_cache.values()):
-        if hasattr(finder, "invalidate_caches"):
-            finder.invalidate_caches()
-    return importlib.import_module(name)
 
 
 @when("toggle", "#inside")
@@ -201,8 +204,15 @@ async def toggle_inside(event) -> None:
         event.target.removeAttribute("data-loading")
 
 
+@when("change", "#number-mode")
+async def number_mode_changed(event) -> None:
+    """Number mode turned on: load its code now, while the person writes."""
+    if event.target.checked:
+        await page.load_numbers()
+
+
 page = Page()
-teacher = Teacher(page)
+teacher = TeachRow(page)
 pad.connect(create_proxy(page.recognize), create_proxy(page.clear), create_proxy(page.select))
 
 
@@ -217,4 +227,7 @@ async def open_network_file(name: str, size: int, buffer) -> bool:
 
 
 pad.connectFiles(create_proxy(open_network_file))
+await teacher.start()  # noqa: F704 (teach.py at once if the person taught this browser)
+if pad.numberMode():  # left on at the last visit
+    await page.load_numbers()  # noqa: F704
 await page.select(pad.network())  # noqa: F704 (PyScript runs this module with top-level await)

@@ -9,7 +9,8 @@ digit mode.  (Not named ``numbers.py``: that would hide the standard library's m
 
 Automation contract: ``[data-testid=digits]`` holds one ``<li>`` per digit, left to right,
 with ``data-digit`` and ``data-strokes`` (indices in drawing order, comma-separated); for one
-digit, in either mode, it holds that digit's entry, hidden.
+digit it holds that digit's entry, hidden.  In digit mode it is empty (this module loads when
+Number mode is first turned on: first_use.py).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Teach it your handwriting: the page's side of :mod:`hwd.adapt`.
 
-After a recognition the page offers a row of ten digits ("I meant"); choosing one stores the
-drawing with that label (pad.js keeps the examples in localStorage: nothing leaves the
-browser) and adapts the selected network to every stored example, with ``hwd.adapt``, in
-Python, in the page.  The work runs in slices of about ``SLICE`` seconds with a yield to the
-browser between them, so drawing never stalls (PyScript's workers would need cross-origin
-isolation headers that GitHub Pages cannot send).  Then the adapted network recognizes,
-the drawing on the pad is recognized again, and the person can forget the examples or
-download the adapted network as an ``.npz``.
+After a recognition the page offers a row of ten digits ("I meant", first_use.TeachRow, which
+loads this module at the first choice); choosing one stores the drawing with that label (pad.js
+keeps the examples in localStorage: nothing leaves the browser) and adapts the selected network
+to every stored example, with ``hwd.adapt``, in Python, in the page.  The work runs in slices
+of about ``SLICE`` seconds with a yield to the browser between them, so drawing never stalls
+(PyScript's workers would need cross-origin isolation headers that GitHub Pages cannot send).
+Then the adapted network recognizes, the drawing on the pad is recognized again, and the
+person can forget the examples or download the adapted network as an ``.npz``.
 
 Adapting is deterministic: after a reload the stored examples give the same network again.
 """
@@ -43,13 +43,8 @@ class Teacher:
         self.name, self.base, self.adapted = "", None, None
         self.task: asyncio.Future | None = None
         self.run = 0  # increases with every adaptation started: older ones stop
-        self.offer_row = document.getElementById("teach")
-        self.meant = [document.querySelector(f'#meant [data-digit="{d}"]') for d in range(10)]
         self.taught = document.getElementById("taught")
         self.taught_text = document.getElementById("taught-text")
-        for digit, button in enumerate(self.meant):
-            button.addEventListener("click", create_proxy(
-                lambda _e, d=digit: self._start_teaching(d)))
         document.getElementById("forget").addEventListener(
             "click", create_proxy(lambda _e: self.forget()))
         self.download_button = document.getElementById("download-network")
@@ -107,24 +102,11 @@ class Teacher:
         self.task = asyncio.ensure_future(self.readapt())
         return network
 
-    def offer(self, digit: int) -> None:
-        """After a recognition: show the "I meant" row, the recognized digit marked."""
-        for d, button in enumerate(self.meant):
-            button.setAttribute("aria-pressed", "true" if d == digit else "false")
-        self.offer_row.hidden = False
-
-    def hide(self) -> None:
-        """The pad was cleared: nothing to teach."""
-        self.offer_row.hidden = True
-
     # ------------------------------------------------------------ the person's actions
 
-    def _start_teaching(self, label: int) -> None:
-        self.task = asyncio.ensure_future(self.teach(label))  # a reference keeps it running
-
-    async def teach(self, label: int) -> None:
-        """Store the drawing on the pad as an example of ``label`` and adapt to all of them."""
-        strokes = pad.strokes().to_py()
+    async def teach(self, label: int, strokes: list) -> None:
+        """Store the drawing (the pad's strokes when the person chose ``label``, from the
+        "I meant" row of first_use.py) as an example of ``label`` and adapt to all of them."""
         if not strokes or self.base is None:
             return
         strokes = [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in strokes]
