@@ -124,7 +124,7 @@ def write_site(dest: Path, models: Path, trim: bool = True) -> None:
         trim_stdlib(dest)
     index.write_text(index.read_text()
                      .replace("<!-- NETWORK OPTIONS -->", options(networks))
-                     .replace("<!-- PRELOAD -->", preloads(dest, networks)))
+                     .replace("<!-- PRELOAD -->", preloads(dest)))
     write_service_worker(dest)
 
 
@@ -376,15 +376,15 @@ def options(networks: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def preloads(dest: Path, networks: list[dict]) -> str:
+def preloads(dest: Path) -> str:
     """<link> elements that start the downloads the page needs first, before the scripts
     that ask for them have loaded: PyScript's core chunk, Pyodide, its standard library,
-    the config, main.py and the default network."""
+    the config and main.py.  Not the network: it would share the link with Pyodide's
+    WebAssembly, which Python waits for (pad.js fetches it once the WebAssembly is in)."""
     core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("core-*.js"))]
     modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
-    default = next(n["file"] for n in networks if n["default"])
     fetched = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyscript.json",
-               "main.py", default]
+               "main.py"]
     # crossorigin: fetch() requests are CORS-mode, and a preload only serves a request
     # made in the same mode (else the file would be downloaded twice).
     return "\n".join([f'  <link rel="modulepreload" href="./{m}">' for m in modules]

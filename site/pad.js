@@ -223,7 +223,17 @@ try {
 } catch {
   // Storage can be disabled (private browsing); the build's default network is used.
 }
-fetchNetwork(networkSelect.value).catch(() => {});  // main.py reports the error
+// The chosen network is fetched once Pyodide's WebAssembly has arrived (its streaming
+// compilation ends with its last byte): Python cannot start before that, and needs the network
+// only once started, so the two must not share the link. The hook runs just before Python's
+// start takes the main thread for seconds, when no timer or observer could run.
+const instantiateStreaming = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = async (...args) => {
+  WebAssembly.instantiateStreaming = instantiateStreaming;  // once
+  const result = await instantiateStreaming(...args);
+  fetchNetwork(networkSelect.value).catch(() => {});  // main.py reports the error
+  return result;
+};
 
 networkSelect.addEventListener("change", () => {
   const name = networkSelect.value;
