@@ -220,7 +220,10 @@ def shipped_python(dest: Path) -> list[str]:
 
 
 def bootstrap_imports(dest: Path) -> set[str]:
-    """The modules that Pyodide and PyScript import from their own code when they start."""
+    """The modules that Pyodide and PyScript import from their own code when they start.
+
+    Not those PyScript imports only to unpack a ``.tar.gz`` of the config's ``files``
+    (``gzip``, ``tarfile``: 21 kB) when the config lists none."""
     names = set()
     for path in [*(dest / "pyscript").glob("*.js"), *(dest / "pyodide").glob("*.mjs")]:
         for source, imported, modules in JS_PYTHON_IMPORT.findall(path.read_text()):
@@ -228,6 +231,9 @@ def bootstrap_imports(dest: Path) -> set[str]:
                 names |= {source} | {f"{source}.{n.strip()}" for n in imported.split(",")}
             else:
                 names |= {n.strip() for n in modules.split(",")}
+    files = json.loads((dest / "pyscript.json").read_text()).get("files", {})
+    if not any(name.endswith((".tar.gz", ".tgz")) for name in files):
+        names -= {"gzip", "tarfile"}
     for path in (dest / "pyodide").glob("pyodide.asm.*"):
         names |= {m.decode() for m in PYODIDE_MODULE.findall(path.read_bytes())}
     return names
@@ -383,8 +389,11 @@ def preloads(dest: Path) -> str:
     WebAssembly, which Python waits for (pad.js fetches it once the WebAssembly is in)."""
     core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("core-*.js"))]
     modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
+    # The config's files too (hwd/*.py, the page's modules): PyScript fetches them only once
+    # Python has started, one round trip more before main.py can run.
+    files = json.loads((dest / "pyscript.json").read_text()).get("files", {})
     fetched = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyscript.json",
-               "main.py"]
+               "main.py", *(name.removeprefix("./") for name in files)]
     # crossorigin: fetch() requests are CORS-mode, and a preload only serves a request
     # made in the same mode (else the file would be downloaded twice).
     return "\n".join([f'  <link rel="modulepreload" href="./{m}">' for m in modules]
