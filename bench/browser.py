@@ -20,7 +20,8 @@ alike (targets of issue 10 in brackets):
 
 With ``--levers`` it measures instead what each lever of the first visit buys: the site
 against a copy with that lever undone (the whole standard library, the int16 network,
-no preloads), over the emulated network, interleaved, time and bytes.
+no preloads, the network fetched at once, the Python files not preloaded), over the
+emulated network, interleaved, time and bytes.
 
 Each measurement is one function taking the browser and a URL; add one the same way.
 """
@@ -146,9 +147,32 @@ def without_preloads(site: Path) -> None:
     index.write_text(re.sub(r'\n *<link rel="(module)?preload"[^>]*>', "", index.read_text()))
 
 
+def without_network_after_wasm(site: Path) -> None:
+    """The network preloaded and fetched at once, sharing the link with the WebAssembly."""
+    pad = site / "pad.js"
+    pad.write_text(re.sub(r"\nconst instantiateStreaming = .*?\n};\n",
+                          "\nfetchNetwork(networkSelect.value).catch(() => {});\n",
+                          pad.read_text(), flags=re.S))
+    index = site / "index.html"
+    text = index.read_text()
+    default = re.search(r'data-file="([^"]+)" selected', text)[1]
+    index.write_text(text.replace("</head>", f'  <link rel="preload" href="./{default}" as="fetch"'
+                                            ' crossorigin="anonymous">\n</head>'))
+
+
+def without_preloaded_files(site: Path) -> None:
+    """No preload of the config's files (hwd/*.py, the page's modules): PyScript fetches
+    them once Python has started."""
+    index = site / "index.html"
+    index.write_text(re.sub(r'\n *<link rel="preload" href="\./(hwd/\w+|(?!main)\w+)\.py"[^>]*>',
+                            "", index.read_text()))
+
+
 LEVERS = {"trimmed standard library": without_trimmed_stdlib,
           "compact network": without_compact_networks,
-          "preloads": without_preloads}
+          "preloads": without_preloads,
+          "network after the WebAssembly": without_network_after_wasm,
+          "preloaded Python files": without_preloaded_files}
 
 
 def measure_levers(root: Path, loads: int) -> None:
