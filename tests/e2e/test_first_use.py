@@ -32,6 +32,18 @@ def test_first_visit_fetches_no_optional_code(page: Page, site: Site) -> None:
     assert not fetched(page) & {*LAZY, "segment.py", "adapt.py", "teach.py", "number_mode.py"}
 
 
+def test_network_is_fetched_once_the_webassembly_is_in(page: Page, site: Site) -> None:
+    """pad.js starts the network's download when Pyodide's WebAssembly has arrived, so
+    that the two do not share the link."""
+    open_page(page, site.url)
+    name = page.locator("[data-testid=status]").get_attribute("data-network")
+    network = page.locator(f'[data-testid=network] option[value="{name}"]').get_attribute(
+        "data-file").split("/")[-1]
+    times = dict(page.evaluate("""() => performance.getEntriesByType('resource')
+        .map(e => [e.name.split('/').pop(), [e.startTime, e.responseEnd]])"""))
+    assert times[network][0] >= times["pyodide.asm.wasm"][1]
+
+
 def test_number_mode_loads_when_ticked_and_at_start_when_left_on(page: Page, site: Site) -> None:
     open_page(page, site.url, live=False)
     page.check("[data-testid=number-mode]")
