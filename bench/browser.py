@@ -150,7 +150,7 @@ def without_preloads(site: Path) -> None:
 def without_network_after_wasm(site: Path) -> None:
     """The network preloaded and fetched at once, sharing the link with the WebAssembly."""
     pad = site / "pad.js"
-    pad.write_text(re.sub(r"\nconst instantiateStreaming = .*?\n};\n",
+    pad.write_text(re.sub(r"\nconst instantiateStreaming = .*?\n  };\n}\n",
                           "\nfetchNetwork(networkSelect.value).catch(() => {});\n",
                           pad.read_text(), flags=re.S))
     index = site / "index.html"

@@ -227,13 +227,18 @@ try {
 // compilation ends with its last byte): Python cannot start before that, and needs the network
 // only once started, so the two must not share the link. The hook runs just before Python's
 // start takes the main thread for seconds, when no timer or observer could run.
+// A repeat visit's files come from the service worker's cache: no link to share, so at once.
 const instantiateStreaming = WebAssembly.instantiateStreaming;
-WebAssembly.instantiateStreaming = async (...args) => {
-  WebAssembly.instantiateStreaming = instantiateStreaming;  // once
-  const result = await instantiateStreaming(...args);
+if (navigator.serviceWorker && navigator.serviceWorker.controller) {
   fetchNetwork(networkSelect.value).catch(() => {});  // main.py reports the error
-  return result;
-};
+} else {
+  WebAssembly.instantiateStreaming = async (...args) => {
+    WebAssembly.instantiateStreaming = instantiateStreaming;  // once
+    const result = await instantiateStreaming(...args);
+    fetchNetwork(networkSelect.value).catch(() => {});
+    return result;
+  };
+}
 
 networkSelect.addEventListener("change", () => {
   const name = networkSelect.value;
