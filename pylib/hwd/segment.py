@@ -52,21 +52,30 @@ SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separat
 # The score of a way to cut the strokes into digits is a weighted sum of these features;
 # the weights were fitted on half of the UNIPEN writers (bench/read_numbers.py --fit).
 DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
+                  "margin",  # (log p(top) - log p(second)) / MARGIN, up to 1, from the network
                   "short", "very short",  # how far it is below 0.6 and 0.35 of the height
                   "wide",  # how far it is wider than the height
                   "lifted",  # how far its bottom is above the baseline (beyond 0.1 height)
                   "raised",  # the same beyond 0.04 height
                   "strokes",  # strokes beyond the first
-                  "digit")  # 1 for each digit
+                  "digit",  # 1 for each digit
+                  "loose",  # how little its worst-placed stroke overlaps the others (0..1)
+                  "loose fragment",  # the same, summed over its fragments
+                  "redundant")  # end strokes without which the network reads the same digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 3.7, "short": -6.33, "very short": -13.1, "wide": -2.38,
-           "lifted": -17.9, "raised": -25.1, "strokes": -0.829, "digit": 0.829, "join": -2.83,
-           "overlap": -0.459, "depth": -24.4, "gap": -15.4, "touch": -0.422, "apart": -7.25}
+WEIGHTS = {"confidence": 1.44, "margin": 3.44, "short": -10.5, "very short": -18.0,
+           "wide": -5.33, "lifted": -23.7, "raised": -34.3, "strokes": -0.439, "digit": 0.439,
+           "loose": 0.775, "loose fragment": -0.718, "redundant": -0.878, "join": -2.44,
+           "overlap": 0.466, "depth": -34.0, "gap": -11.2, "touch": -0.707, "apart": -11.0}
+FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
+FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
+FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
+MARGIN = 10.0  # log-odds of the top digit over the second beyond which all are sure
 TOUCH = 0.01  # ink closer than this (in heights) touches
 SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
@@ -163,17 +172,22 @@ class Reader:
             return (len(runs) > MAX_CANDIDATES
                     or sum(sum(sizes[i:j]) for i, j in runs) > MAX_POINTS_READ)
 
-        runs = _candidate_runs(gaps, split_gap, longest)
-        if too_much(runs):  # every clean cut splits
-            split_gap = 0.0
-            runs = _candidate_runs(gaps, split_gap, longest)
-        while too_much(runs) and longest > 1:  # and digits have fewer strokes
-            longest -= 1
-            runs = _candidate_runs(gaps, split_gap, longest)
         # Digits stand on a baseline: the median bottom of the strokes at least half as tall
         # as the line (a 4's open L, a 5's flag or a 7's bar end above it).
         baseline = statistics.median([s.bottom for s in boxes if s.bottom - s.top >= height / 2]
                                      or [max(s.bottom for s in boxes)])
+        fragment = [_is_fragment(s, baseline, height) for s in boxes]
+        # A wide cut separates digits, unless a stroke beside it cannot be a digit alone.
+        forced = [g >= split_gap and not (g < FRAGMENT_GAP * height
+                                          and (fragment[k] or fragment[k + 1]))
+                  for k, g in enumerate(gaps)]
+        runs = _candidate_runs(forced, longest)
+        if too_much(runs):  # every clean cut splits
+            forced = [g >= 0 for g in gaps]
+            runs = _candidate_runs(forced, longest)
+        while too_much(runs) and longest > 1:  # and digits have fewer strokes
+            longest -= 1
+            runs = _candidate_runs(forced, longest)
         joins = []
         for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True):
             apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
@@ -190,12 +204,18 @@ class Reader:
                 continue
             tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
-            features[i, j] = [math.log(max(max(digit.probabilities), 1e-12)),
+            first, second = sorted(digit.probabilities, reverse=True)[:2]
+            features[i, j] = [math.log(max(first, 1e-12)),
+                              min(math.log(max(first, 1e-12) / max(second, 1e-12)) / MARGIN,
+                                  1.0),
                               max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
                               max(wide - 1.0, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.04, 0.0),
-                              j - i - 1.0, 1.0]
+                              j - i - 1.0, 1.0, *_looseness(group, fragment[i:j], height)]
+        for (i, j), values in features.items():
+            values.append(float(sum(run in digits and digits[run].digit == digits[i, j].digit
+                                    for run in ((i + 1, j), (i, j - 1)) if j - i > 1)))
         return Layout(boxes, features, joins, digits)
 
     def _digit(self, points: list[tuple[tuple[float, float], ...]],
@@ -259,15 +279,23 @@ def _cut_gaps(boxes: list[_Stroke]) -> list[float]:
     return [start - end for end, start in zip(ends, reversed(starts), strict=True)]
 
 
-def _candidate_runs(gaps: list[float], split_gap: float, longest: int) -> list[tuple[int, int]]:
-    """Runs [i, j) of at most ``longest`` strokes with no cut of ``split_gap`` or more inside."""
+def _candidate_runs(forced: list[bool], longest: int) -> list[tuple[int, int]]:
+    """Runs [i, j) of at most ``longest`` strokes with no forced cut inside (``forced[k]``:
+    the cut between strokes k and k + 1 always separates digits)."""
     runs = []
-    for i in range(len(gaps) + 1):
-        for j in range(i + 1, min(i + longest, len(gaps) + 1) + 1):
+    for i in range(len(forced) + 1):
+        for j in range(i + 1, min(i + longest, len(forced) + 1) + 1):
             runs.append((i, j))
-            if j - 1 < len(gaps) and gaps[j - 1] >= split_gap:
+            if j - 1 < len(forced) and forced[j - 1]:
                 break
     return runs
+
+
+def _is_fragment(stroke: _Stroke, baseline: float, height: float) -> bool:
+    """Whether a stroke cannot be a digit alone: shorter than half the line, or ending above
+    the baseline (a 4's open L, a 5's flag, a 7's bar)."""
+    return (stroke.bottom - stroke.top < FRAGMENT_HEIGHT * height
+            or baseline - stroke.bottom > FRAGMENT_LIFT * height)
 
 
 def _best_cut(n: int, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
@@ -310,6 +338,26 @@ def _to_polyline(p: tuple[float, float], line: Sequence[tuple[float, float]]) ->
         t = min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0) if length2 else 0.0
         best = min(best, math.hypot(px - ax - t * dx, py - ay - t * dy))
     return best
+
+
+def _looseness(group: Sequence[_Stroke], fragment: Sequence[bool],
+               height: float) -> tuple[float, float]:
+    """How loosely a group's strokes hang together: for each stroke, the share of it (or of the
+    others, if they are narrower) that lies outside the horizontal span of the others; the
+    largest over all strokes, and the sum over the fragments."""
+    if len(group) == 1:
+        return 0.0, 0.0
+    pad = TOUCH * height  # half a pen's width: a vertical stroke still has some extent
+    worst = fragments = 0.0
+    for k, stroke in enumerate(group):
+        others = group[:k] + group[k + 1:]
+        left, right = min(s.left for s in others), max(s.right for s in others)
+        shared = min(stroke.right, right) - max(stroke.left, left) + 2 * pad
+        narrower = min(stroke.right - stroke.left, right - left) + 2 * pad
+        loose = 1.0 - min(max(shared / narrower, 0.0), 1.0)
+        worst = max(worst, loose)
+        fragments += loose if fragment[k] else 0.0
+    return worst, fragments
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
