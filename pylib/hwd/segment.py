@@ -9,18 +9,27 @@ added after the next digit).  Writing goes left to right on one line, so:
 2. Between two consecutive strokes there is a *cut* when every stroke on the left ends
    before every stroke on the right begins; its *gap* is that empty horizontal space.
    A gap of at least ``SPLIT_GAP`` times the writing's height (about a sixth of a digit's
-   width) always separates two digits: geometry decides.
+   width) separates two digits: geometry decides.  Except beside a *fragment*, a stroke
+   that cannot be a digit alone because it is shorter than half the line or ends above the
+   baseline (``FRAGMENT_HEIGHT``, ``FRAGMENT_LIFT``: a 4's open L, a 5's flag, a 7's bar):
+   it may join its neighbour across a gap of up to ``FRAGMENT_GAP`` heights, and the score
+   below decides.
 3. Everywhere else (strokes that overlap horizontally, or lie close together) the
    geometry is ambiguous, and the network takes part.  Every way of cutting the strokes
    into runs gets a score, a weighted sum (``WEIGHTS``) of features of its digits
-   (``DIGIT_FEATURES``: the network's log-probability of the top digit, how much shorter
-   than the line, wider than it is tall, or lifted off the baseline the digit is) and of
-   the neighbours it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is
-   apart).  Strokes that overlap substantially or whose ink touches tend to be joined, a
-   run that does not stand on the baseline (a 4's open L, a 5's flag) is no digit alone,
-   and between these the network's confidence tips the balance.  Dynamic programming finds
-   the best-scoring cut exactly.  The weights were fitted on numbers written by half of
-   the UNIPEN writers (``bench/read_numbers.py --fit``); docs/numbers.md has the figures.
+   (``DIGIT_FEATURES``: the network's log-probability of the top digit and its margin over
+   the second, how much shorter than the line, wider than it is tall, or lifted off the
+   baseline the digit is, how much wider than its widest stroke it is, and how many of its
+   end strokes the network could do without, reading the same digit) and of the neighbours
+   it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is apart).
+   Strokes that overlap substantially or whose ink touches tend to be joined, a run that
+   does not stand on the baseline is no digit alone, the strokes of one digit nest (a 4's
+   stem within its L, a 5's flag above its body) where two digits stand side by side, a
+   stroke that changes nothing in the network's reading of a digit is probably not part of
+   it, and between these the network's confidence tips the balance.  Dynamic programming
+   finds the best-scoring cut exactly.  The weights were fitted on numbers written by half
+   of the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
+   docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
 inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
@@ -31,9 +40,13 @@ get shorter.
 
 What it cannot do: digits written on several lines (everything is one line); digits
 that touch within one stroke (a stroke is never split, so a joined "00" is one digit);
-a digit whose own strokes are further apart than ``SPLIT_GAP`` (it becomes two); numbers
-written right to left or on a slope steep enough to lift whole digits off the baseline.
-Signs, decimal points and other characters are read as digits too.
+a digit whose own whole strokes are further apart than ``SPLIT_GAP`` (it becomes two);
+numbers written right to left or on a slope steep enough to lift whole digits off the
+baseline (they look like fragments).  Where the geometry is ambiguous it is only as good as
+its cues: the MNIST-trained network is sure of most shapes, fragments included, so a 4's L
+that touches the digit before it can still be given to that digit, its stem read as a 1,
+and a 5's flag reaching over the next digit can be given to that digit.  Signs, decimal
+points and other characters are read as digits too.
 """
 
 from __future__ import annotations
@@ -59,8 +72,7 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "raised",  # the same beyond 0.04 height
                   "strokes",  # strokes beyond the first
                   "digit",  # 1 for each digit
-                  "loose",  # how little its worst-placed stroke overlaps the others (0..1)
-                  "loose fragment",  # the same, summed over its fragments
+                  "spread",  # how much wider than its widest stroke it is (in heights)
                   "redundant")  # end strokes without which the network reads the same digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
@@ -68,10 +80,10 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 1.44, "margin": 3.44, "short": -10.5, "very short": -18.0,
-           "wide": -5.33, "lifted": -23.7, "raised": -34.3, "strokes": -0.439, "digit": 0.439,
-           "loose": 0.775, "loose fragment": -0.718, "redundant": -0.878, "join": -2.44,
-           "overlap": 0.466, "depth": -34.0, "gap": -11.2, "touch": -0.707, "apart": -11.0}
+WEIGHTS = {"confidence": 1.62, "margin": 3.02, "short": -7.62, "very short": -14.8,
+           "wide": 0.312, "lifted": -20.2, "raised": -28.6, "strokes": 0.569, "digit": -0.569,
+           "spread": -9.44, "redundant": -0.698, "join": -1.43, "overlap": -1.99, "depth": -29.9,
+           "gap": -12.1, "touch": -0.646, "apart": -9.27}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
@@ -205,6 +217,7 @@ class Reader:
             tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
             first, second = sorted(digit.probabilities, reverse=True)[:2]
+            spread = wide - max(s.right - s.left for s in group) / height
             features[i, j] = [math.log(max(first, 1e-12)),
                               min(math.log(max(first, 1e-12) / max(second, 1e-12)) / MARGIN,
                                   1.0),
@@ -212,7 +225,7 @@ class Reader:
                               max(wide - 1.0, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.04, 0.0),
-                              j - i - 1.0, 1.0, *_looseness(group, fragment[i:j], height)]
+                              j - i - 1.0, 1.0, spread]
         for (i, j), values in features.items():
             values.append(float(sum(run in digits and digits[run].digit == digits[i, j].digit
                                     for run in ((i + 1, j), (i, j - 1)) if j - i > 1)))
@@ -338,26 +351,6 @@ def _to_polyline(p: tuple[float, float], line: Sequence[tuple[float, float]]) ->
         t = min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0) if length2 else 0.0
         best = min(best, math.hypot(px - ax - t * dx, py - ay - t * dy))
     return best
-
-
-def _looseness(group: Sequence[_Stroke], fragment: Sequence[bool],
-               height: float) -> tuple[float, float]:
-    """How loosely a group's strokes hang together: for each stroke, the share of it (or of the
-    others, if they are narrower) that lies outside the horizontal span of the others; the
-    largest over all strokes, and the sum over the fragments."""
-    if len(group) == 1:
-        return 0.0, 0.0
-    pad = TOUCH * height  # half a pen's width: a vertical stroke still has some extent
-    worst = fragments = 0.0
-    for k, stroke in enumerate(group):
-        others = group[:k] + group[k + 1:]
-        left, right = min(s.left for s in others), max(s.right for s in others)
-        shared = min(stroke.right, right) - max(stroke.left, left) + 2 * pad
-        narrower = min(stroke.right - stroke.left, right - left) + 2 * pad
-        loose = 1.0 - min(max(shared / narrower, 0.0), 1.0)
-        worst = max(worst, loose)
-        fragments += loose if fragment[k] else 0.0
-    return worst, fragments
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
