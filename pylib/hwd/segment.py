@@ -177,7 +177,7 @@ class Reader:
         height = max(max(s.bottom for s in boxes) - min(s.top for s in boxes),
                      max(s.right - s.left for s in boxes), 1e-9)
         gaps = _cut_gaps(boxes)
-        split_gap, longest = SPLIT_GAP * height, MAX_STROKES
+        longest = MAX_STROKES
         sizes = [len(points[box.index]) for box in boxes]
 
         def too_much(runs: list[tuple[int, int]]) -> bool:
@@ -189,19 +189,27 @@ class Reader:
         baseline = statistics.median([s.bottom for s in boxes if s.bottom - s.top >= height / 2]
                                      or [max(s.bottom for s in boxes)])
         fragment = [_is_fragment(s, baseline, height) for s in boxes]
-        # A wide cut separates digits, unless a stroke beside it cannot be a digit alone.
-        forced = [g >= split_gap and not (g < FRAGMENT_GAP * height
-                                          and (fragment[k] or fragment[k + 1]))
-                  for k, g in enumerate(gaps)]
+
+        def cuts(split_gap: float) -> list[bool]:
+            """Which cuts separate digits: those at least ``split_gap`` wide, except beside a
+            fragment (a stroke that cannot be a digit alone) and narrower than FRAGMENT_GAP."""
+            return [g >= split_gap and not (g < FRAGMENT_GAP * height
+                                            and (fragment[k] or fragment[k + 1]))
+                    for k, g in enumerate(gaps)]
+
+        forced = cuts(SPLIT_GAP * height)
         runs = _candidate_runs(forced, longest)
-        if too_much(runs):  # every clean cut splits
-            forced = [g >= 0 for g in gaps]
+        if too_much(runs):  # every clean cut splits (but beside fragments)
+            forced = cuts(0.0)
             runs = _candidate_runs(forced, longest)
         while too_much(runs) and longest > 1:  # and digits have fewer strokes
             longest -= 1
             runs = _candidate_runs(forced, longest)
         joins = []
-        for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True):
+        for (a, b), g, cut in zip(itertools.pairwise(boxes), gaps, forced, strict=True):
+            if cut:  # no candidate joins them: their ink need not be measured
+                joins.append([0.0] * len(JOIN_FEATURES))
+                continue
             apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
             joins.append([1.0, _overlap(a, b), min(g / height, 0.0), max(g / height, 0.0),
                           float(apart < TOUCH), apart])
