@@ -1,7 +1,7 @@
 """Numbers written by real people: how well hwd.segment splits them into digits and reads them.
 
     HWD_DATA_DIR=../shared/data python bench/read_numbers.py [--n 400] [--writers all|tune|check]
-    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 200
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 300
 
 Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them:
 natural size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n``
