@@ -28,6 +28,7 @@ import numpy as np
 import hwd
 from hwd import adapt, models
 from train.data import load_mnist
+from train.deskew import deskew
 from train.mlp import MLP
 from train.unipen import drawings
 
@@ -47,13 +48,16 @@ def writer_sets(data: str | None) -> list[tuple[tuple[str, str], list[dict], lis
 
 
 def hidden_and_last(path: Path) -> tuple:
-    """A numpy function giving last-hidden-layer activations, and the last layer (W, b)."""
+    """A numpy function giving last-hidden-layer activations of raw 28x28 inputs (slant-
+    corrected first if the network asks for it, as ``Network.prepare`` does), and the last
+    layer (W, b)."""
     mlp = MLP.load(path)
     layers = [(w.astype(np.float64), b.astype(np.float64))
               for w, b in zip(mlp.weights, mlp.biases, strict=True)]
+    transform = deskew if mlp.meta.get("input_transform") == "deskew" else np.asarray
 
     def hidden(x: np.ndarray) -> np.ndarray:
-        a = np.asarray(x, np.float64)
+        a = np.asarray(transform(np.asarray(x, np.float64)), np.float64)
         for w, b in layers[:-1]:
             z = a @ w.T + b
             a = np.maximum(z, 0) if mlp.activation == "relu" else 1 / (1 + np.exp(-z))

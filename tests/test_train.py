@@ -285,3 +285,18 @@ def test_a_real_ctrl_c_exits_130(data_dir, tmp_path):
     assert not (tmp_path / "final.npz").exists()
     assert "epoch-001.npz" in [p.name for p in (tmp_path / "run").iterdir()]
     assert not list(tmp_path.rglob("*.partial"))
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "1"), ("2", "2")])
+def test_the_trainer_uses_one_blas_thread_unless_told(setting, expected):
+    """``hwd train`` runs with OPENBLAS_NUM_THREADS=1 by default (set before numpy loads),
+    and a value the caller set is kept."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if setting is not None:
+        env["OPENBLAS_NUM_THREADS"] = setting
+    # The setting only counts if numpy was not loaded before ``train`` set it.
+    probe = ("import os, sys, hwd.cli; assert 'numpy' not in sys.modules; import train.train; "
+             "print(os.environ['OPENBLAS_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == expected
