@@ -80,10 +80,10 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 1.28, "margin": 3.32, "short": -7.61, "very short": -15.5,
-           "wide": -1.94, "lifted": -21.6, "raised": -30.6, "strokes": 0.641, "digit": -0.641,
-           "spread": -9.64, "redundant": -0.698, "join": -1.36, "overlap": -1.95, "depth": -31.6,
-           "gap": -11.7, "touch": -0.706, "apart": -8.39}
+WEIGHTS = {"confidence": 0.283, "margin": 3.24, "short": -7.47, "very short": -15.4,
+           "wide": -1.88, "lifted": -21.9, "raised": -32.9, "strokes": 0.418, "digit": -0.418,
+           "spread": -7.02, "redundant": -0.755, "join": -1.58, "overlap": -1.53, "depth": -31.6,
+           "gap": -14.1, "touch": -0.598, "apart": -8.76}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
