@@ -1,7 +1,7 @@
 """Numbers written by real people: how well hwd.segment splits them into digits and reads them.
 
     HWD_DATA_DIR=../shared/data python bench/read_numbers.py [--n 400] [--writers all|tune|check]
-    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 200
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 300
 
 Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them:
 natural size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n``
@@ -29,8 +29,9 @@ from train import unipen, unipen_numbers
 
 EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
 # Where the fit starts: weights set by hand before any fitting.
-START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "lifted": -10.0,
-         "raised": -10.0, "strokes": 0.0, "digit": 0.0, "join": -2.0, "overlap": 4.0,
+START = {"confidence": 1.0, "margin": 0.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
+         "lifted": -10.0, "raised": -10.0, "strokes": 0.0, "digit": 0.0, "spread": 0.0,
+         "redundant": 0.0, "join": -2.0, "overlap": 4.0,
          "depth": -30.0, "gap": -30.0, "touch": 2.0, "apart": -10.0}
 
 

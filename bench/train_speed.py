@@ -17,9 +17,16 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import time
 from collections.abc import Callable
 
+# First, so that the trainer's BLAS setting (one thread unless OPENBLAS_NUM_THREADS says
+# otherwise, train/__init__.py) is in place before numpy loads: this measures what
+# `hwd train` runs.
+import train  # noqa: F401
+
+# isort: split
 import numpy as np
 
 from train.augment import Augment
@@ -61,6 +68,7 @@ def main() -> None:
     # Digit-like inputs: sparse ink in [0, 1]; augmentation costs the same whatever they show.
     images = (rng.random((8192, 784), dtype=np.float32) - 0.8).clip(0) * 5
     labels = rng.integers(0, 10, len(images))
+    print(f"OpenBLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'network':<16} {'matmul GFLOP/s':>14} {'plain GFLOP/s':>13} {'ratio':>6} "
           f"{'augmented GFLOP/s':>17} {'ratio':>6}")
     for sizes in ([784, 800, 10], [784, 1000, 500, 10]):

@@ -28,6 +28,11 @@ ZERO = [[(50, 10), (30, 20), (22, 50), (30, 80), (50, 90), (70, 80), (78, 50), (
          (50, 10)]]
 # A 4 in two strokes: the open L, then the stem crossing its bar.
 FOUR = [[(45, 10), (20, 60), (80, 60)], [(62, 30), (62, 95)]]
+# An open 4: the L, and a stem beside it that does not reach its bar (a gap of 0.15 height).
+OPEN_FOUR = [[(22, 10), (15, 35), (15, 55), (50, 55)], [(62, 10), (62, 90)]]
+# A 5: the body, then the flag at the top (written last).
+FIVE = [[(30, 12), (27, 45), (50, 40), (68, 55), (65, 80), (45, 90), (25, 82)],
+        [(30, 12), (70, 12)]]
 
 
 def at(strokes, dx: float) -> list[list[tuple[float, float]]]:
@@ -65,9 +70,24 @@ def test_best_cut_finds_the_highest_scoring_runs():
     assert segment._best_cut(3, score) == [(0, 1), (1, 2), (2, 3)]
 
 
-def test_candidate_runs_never_cross_a_wide_gap_and_are_bounded():
-    runs = segment._candidate_runs([0.0, 5.0, 0.0, 0.0], split_gap=1.0, longest=2)
+def test_candidate_runs_never_cross_a_forced_cut_and_are_bounded():
+    runs = segment._candidate_runs([False, True, False, False], longest=2)
     assert runs == [(0, 1), (0, 2), (1, 2), (2, 3), (2, 4), (3, 4), (3, 5), (4, 5)]
+
+
+def test_fragments_are_strokes_that_cannot_be_a_digit_alone():
+    """Short strokes and strokes ending above the baseline; tall strokes on it are not."""
+    boxes = segment._boxes(segment._points([OPEN_FOUR[0], OPEN_FOUR[1], FIVE[1], ONE[0]]))
+    assert [segment._is_fragment(b, baseline=90, height=80) for b in boxes] == [
+        True, False, True, False]
+
+
+def test_a_wide_gap_beside_a_fragment_is_no_forced_cut(network: hwd.Network):
+    """The open L of a 4 and its stem, further apart than SPLIT_GAP: both are candidates
+    together (a wide gap between two whole digits still forces a cut)."""
+    layout = Reader(network.feedforward).layout(number(OPEN_FOUR, ONE))
+    assert (0, 2) in layout.runs  # the L with its stem
+    assert (1, 3) not in layout.runs  # the stem with the 1 beyond a wide gap
 
 
 # --- reading numbers -----------------------------------------------------------------------
@@ -84,6 +104,27 @@ def test_a_late_bar_joins_its_digit(network: hwd.Network):
     digits = read_number([four[0], seven[0], four[1]], network.feedforward)
     assert [d.strokes for d in digits] == [(0, 2), (1,)]
     assert "".join(str(d.digit) for d in digits) == "47"
+
+
+def test_an_open_four_in_two_strokes_is_one_digit(network: hwd.Network):
+    """The L and the stem of an open 4 do not touch and a gap wider than SPLIT_GAP lies
+    between them; the L does not reach the baseline, so it is no digit alone."""
+    for digits, expected, groups in [((OPEN_FOUR,), "4", [(0, 1)]),
+                                     ((ONE, OPEN_FOUR, SEVEN), "147", [(0,), (1, 2), (3,)])]:
+        strokes = number(*digits)
+        height = max(y for s in strokes for _, y in s) - min(y for s in strokes for _, y in s)
+        assert segment.SPLIT_GAP * height < 62 - 50  # the gap alone would split them
+        read = read_number(strokes, network.feedforward)
+        assert [d.strokes for d in read] == groups
+        assert "".join(str(d.digit) for d in read) == expected
+
+
+def test_a_late_flag_joins_its_five_not_the_next_digit(network: hwd.Network):
+    """A 5's flag written after the 7 beside it, its end over the 7's box: strokes 0 and 2
+    are one digit."""
+    digits = read_number([FIVE[0], at(SEVEN, 45)[0], FIVE[1]], network.feedforward)
+    assert [d.strokes for d in digits] == [(0, 2), (1,)]
+    assert "".join(str(d.digit) for d in digits) == "57"
 
 
 def test_hand_drawn_numbers(network: hwd.Network):

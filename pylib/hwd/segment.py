@@ -9,18 +9,27 @@ added after the next digit).  Writing goes left to right on one line, so:
 2. Between two consecutive strokes there is a *cut* when every stroke on the left ends
    before every stroke on the right begins; its *gap* is that empty horizontal space.
    A gap of at least ``SPLIT_GAP`` times the writing's height (about a sixth of a digit's
-   width) always separates two digits: geometry decides.
+   width) separates two digits: geometry decides.  Except beside a *fragment*, a stroke
+   that cannot be a digit alone because it is shorter than half the line or ends above the
+   baseline (``FRAGMENT_HEIGHT``, ``FRAGMENT_LIFT``: a 4's open L, a 5's flag, a 7's bar):
+   it may join its neighbour across a gap of up to ``FRAGMENT_GAP`` heights, and the score
+   below decides.
 3. Everywhere else (strokes that overlap horizontally, or lie close together) the
    geometry is ambiguous, and the network takes part.  Every way of cutting the strokes
    into runs gets a score, a weighted sum (``WEIGHTS``) of features of its digits
-   (``DIGIT_FEATURES``: the network's log-probability of the top digit, how much shorter
-   than the line, wider than it is tall, or lifted off the baseline the digit is) and of
-   the neighbours it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is
-   apart).  Strokes that overlap substantially or whose ink touches tend to be joined, a
-   run that does not stand on the baseline (a 4's open L, a 5's flag) is no digit alone,
-   and between these the network's confidence tips the balance.  Dynamic programming finds
-   the best-scoring cut exactly.  The weights were fitted on numbers written by half of
-   the UNIPEN writers (``bench/read_numbers.py --fit``); docs/numbers.md has the figures.
+   (``DIGIT_FEATURES``: the network's log-probability of the top digit and its margin over
+   the second, how much shorter than the line, wider than it is tall, or lifted off the
+   baseline the digit is, how much wider than its widest stroke it is, and how many of its
+   end strokes the network could do without, reading the same digit) and of the neighbours
+   it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is apart).
+   Strokes that overlap substantially or whose ink touches tend to be joined, a run that
+   does not stand on the baseline is no digit alone, the strokes of one digit nest (a 4's
+   stem within its L, a 5's flag above its body) where two digits stand side by side, a
+   stroke that changes nothing in the network's reading of a digit is probably not part of
+   it, and between these the network's confidence tips the balance.  Dynamic programming
+   finds the best-scoring cut exactly.  The weights were fitted on numbers written by half
+   of the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
+   docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
 inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
@@ -31,9 +40,13 @@ get shorter.
 
 What it cannot do: digits written on several lines (everything is one line); digits
 that touch within one stroke (a stroke is never split, so a joined "00" is one digit);
-a digit whose own strokes are further apart than ``SPLIT_GAP`` (it becomes two); numbers
-written right to left or on a slope steep enough to lift whole digits off the baseline.
-Signs, decimal points and other characters are read as digits too.
+a digit whose own whole strokes are further apart than ``SPLIT_GAP`` (it becomes two);
+numbers written right to left or on a slope steep enough to lift whole digits off the
+baseline (they look like fragments).  Where the geometry is ambiguous it is only as good as
+its cues: the MNIST-trained network is sure of most shapes, fragments included, so a 4's L
+that touches the digit before it can still be given to that digit, its stem read as a 1,
+and a 5's flag reaching over the next digit can be given to that digit.  Signs, decimal
+points and other characters are read as digits too.
 """
 
 from __future__ import annotations
@@ -52,21 +65,29 @@ SPLIT_GAP = 0.12  # a cut at least this wide, in writing heights, always separat
 # The score of a way to cut the strokes into digits is a weighted sum of these features;
 # the weights were fitted on half of the UNIPEN writers (bench/read_numbers.py --fit).
 DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
+                  "margin",  # (log p(top) - log p(second)) / MARGIN, up to 1, from the network
                   "short", "very short",  # how far it is below 0.6 and 0.35 of the height
                   "wide",  # how far it is wider than the height
                   "lifted",  # how far its bottom is above the baseline (beyond 0.1 height)
                   "raised",  # the same beyond 0.04 height
                   "strokes",  # strokes beyond the first
-                  "digit")  # 1 for each digit
+                  "digit",  # 1 for each digit
+                  "spread",  # how much wider than its widest stroke it is (in heights)
+                  "redundant")  # end strokes without which the network reads the same digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 3.7, "short": -6.33, "very short": -13.1, "wide": -2.38,
-           "lifted": -17.9, "raised": -25.1, "strokes": -0.829, "digit": 0.829, "join": -2.83,
-           "overlap": -0.459, "depth": -24.4, "gap": -15.4, "touch": -0.422, "apart": -7.25}
+WEIGHTS = {"confidence": 0.283, "margin": 3.24, "short": -7.47, "very short": -15.4,
+           "wide": -1.88, "lifted": -21.9, "raised": -32.9, "strokes": 0.418, "digit": -0.418,
+           "spread": -7.02, "redundant": -0.755, "join": -1.58, "overlap": -1.53, "depth": -31.6,
+           "gap": -14.1, "touch": -0.598, "apart": -8.76}
+FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
+FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
+FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
+MARGIN = 10.0  # log-odds of the top digit over the second beyond which all are sure
 TOUCH = 0.01  # ink closer than this (in heights) touches
 SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
@@ -156,26 +177,39 @@ class Reader:
         height = max(max(s.bottom for s in boxes) - min(s.top for s in boxes),
                      max(s.right - s.left for s in boxes), 1e-9)
         gaps = _cut_gaps(boxes)
-        split_gap, longest = SPLIT_GAP * height, MAX_STROKES
+        longest = MAX_STROKES
         sizes = [len(points[box.index]) for box in boxes]
 
         def too_much(runs: list[tuple[int, int]]) -> bool:
             return (len(runs) > MAX_CANDIDATES
                     or sum(sum(sizes[i:j]) for i, j in runs) > MAX_POINTS_READ)
 
-        runs = _candidate_runs(gaps, split_gap, longest)
-        if too_much(runs):  # every clean cut splits
-            split_gap = 0.0
-            runs = _candidate_runs(gaps, split_gap, longest)
-        while too_much(runs) and longest > 1:  # and digits have fewer strokes
-            longest -= 1
-            runs = _candidate_runs(gaps, split_gap, longest)
         # Digits stand on a baseline: the median bottom of the strokes at least half as tall
         # as the line (a 4's open L, a 5's flag or a 7's bar end above it).
         baseline = statistics.median([s.bottom for s in boxes if s.bottom - s.top >= height / 2]
                                      or [max(s.bottom for s in boxes)])
+        fragment = [_is_fragment(s, baseline, height) for s in boxes]
+
+        def cuts(split_gap: float) -> list[bool]:
+            """Which cuts separate digits: those at least ``split_gap`` wide, except beside a
+            fragment (a stroke that cannot be a digit alone) and narrower than FRAGMENT_GAP."""
+            return [g >= split_gap and not (g < FRAGMENT_GAP * height
+                                            and (fragment[k] or fragment[k + 1]))
+                    for k, g in enumerate(gaps)]
+
+        forced = cuts(SPLIT_GAP * height)
+        runs = _candidate_runs(forced, longest)
+        if too_much(runs):  # every clean cut splits (but beside fragments)
+            forced = cuts(0.0)
+            runs = _candidate_runs(forced, longest)
+        while too_much(runs) and longest > 1:  # and digits have fewer strokes
+            longest -= 1
+            runs = _candidate_runs(forced, longest)
         joins = []
-        for (a, b), g in zip(itertools.pairwise(boxes), gaps, strict=True):
+        for (a, b), g, cut in zip(itertools.pairwise(boxes), gaps, forced, strict=True):
+            if cut:  # no candidate joins them: their ink need not be measured
+                joins.append([0.0] * len(JOIN_FEATURES))
+                continue
             apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
             joins.append([1.0, _overlap(a, b), min(g / height, 0.0), max(g / height, 0.0),
                           float(apart < TOUCH), apart])
@@ -190,12 +224,19 @@ class Reader:
                 continue
             tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
-            features[i, j] = [math.log(max(max(digit.probabilities), 1e-12)),
+            first, second = sorted(digit.probabilities, reverse=True)[:2]
+            spread = wide - max(s.right - s.left for s in group) / height
+            features[i, j] = [math.log(max(first, 1e-12)),
+                              min(math.log(max(first, 1e-12) / max(second, 1e-12)) / MARGIN,
+                                  1.0),
                               max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
                               max(wide - 1.0, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
                               max((baseline - max(s.bottom for s in group)) / height - 0.04, 0.0),
-                              j - i - 1.0, 1.0]
+                              j - i - 1.0, 1.0, spread]
+        for (i, j), values in features.items():
+            values.append(float(sum(run in digits and digits[run].digit == digits[i, j].digit
+                                    for run in ((i + 1, j), (i, j - 1)) if j - i > 1)))
         return Layout(boxes, features, joins, digits)
 
     def _digit(self, points: list[tuple[tuple[float, float], ...]],
@@ -259,15 +300,23 @@ def _cut_gaps(boxes: list[_Stroke]) -> list[float]:
     return [start - end for end, start in zip(ends, reversed(starts), strict=True)]
 
 
-def _candidate_runs(gaps: list[float], split_gap: float, longest: int) -> list[tuple[int, int]]:
-    """Runs [i, j) of at most ``longest`` strokes with no cut of ``split_gap`` or more inside."""
+def _candidate_runs(forced: list[bool], longest: int) -> list[tuple[int, int]]:
+    """Runs [i, j) of at most ``longest`` strokes with no forced cut inside (``forced[k]``:
+    the cut between strokes k and k + 1 always separates digits)."""
     runs = []
-    for i in range(len(gaps) + 1):
-        for j in range(i + 1, min(i + longest, len(gaps) + 1) + 1):
+    for i in range(len(forced) + 1):
+        for j in range(i + 1, min(i + longest, len(forced) + 1) + 1):
             runs.append((i, j))
-            if j - 1 < len(gaps) and gaps[j - 1] >= split_gap:
+            if j - 1 < len(forced) and forced[j - 1]:
                 break
     return runs
+
+
+def _is_fragment(stroke: _Stroke, baseline: float, height: float) -> bool:
+    """Whether a stroke cannot be a digit alone: shorter than half the line, or ending above
+    the baseline (a 4's open L, a 5's flag, a 7's bar)."""
+    return (stroke.bottom - stroke.top < FRAGMENT_HEIGHT * height
+            or baseline - stroke.bottom > FRAGMENT_LIFT * height)
 
 
 def _best_cut(n: int, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
