@@ -60,7 +60,8 @@ class Page:
         self.count = 0
         self.numbers = None  # number_mode.NumberMode, once Number mode was turned on
         self.number_mode = Later("number_mode")
-        self.later: asyncio.Future | None = None  # a recognition waiting for number_mode.py
+        self.later: asyncio.Future | None = None  # number_mode.py loading, or a recognition
+        # waiting for it
         self.last_pixels: list[float] | None = None  # the input of the last recognition
         self.inside = None  # the "Inside the network" panel, once opened (inside.Panel)
 
@@ -228,6 +229,6 @@ async def open_network_file(name: str, size: int, buffer) -> bool:
 
 pad.connectFiles(create_proxy(open_network_file))
 await teacher.start()  # noqa: F704 (teach.py at once if the person taught this browser)
-if pad.numberMode():  # left on at the last visit
-    await page.load_numbers()  # noqa: F704
+if pad.numberMode():  # left on at the last visit: its code loads beside the network's parse
+    page.later = asyncio.ensure_future(page.load_numbers())  # a recognition before waits for it
 await page.select(pad.network())  # noqa: F704 (PyScript runs this module with top-level await)
