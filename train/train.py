@@ -103,11 +103,16 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     measured = "validation" if args.holdout else "test"
     print(f"{'epoch':>5} {'loss':>8} {measured + ' error %':>12} {'seconds':>8}  network")
     start = time.perf_counter()
+    # One progress bar, reset every epoch: a Ctrl-C landing in tqdm's constructor leaves a
+    # half-made bar whose __del__ prints a traceback, so none is made while epochs run.
+    bar = tqdm(total=steps, leave=False)
     try:
         for epoch in range(1, args.epochs + 1):
             losses = []
-            bar = tqdm(batches.epoch(), f"epoch {epoch}/{args.epochs}", steps, leave=False)
-            for step, (x, y) in enumerate(bar):
+            bar.reset(total=steps)
+            bar.set_description(f"epoch {epoch}/{args.epochs}")
+            for step, (x, y) in enumerate(batches.epoch()):
+                bar.update()
                 loss, grads = net.backprop(x, y, args.dropout, rng)
                 lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
                                    (args.epochs * steps))
@@ -132,6 +137,8 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
                   f"{record['seconds']:>8.1f}  {path}", flush=True)
     except KeyboardInterrupt:
         raise Interrupted(history) from None
+    finally:
+        bar.close()
     return net, history
 
 
