@@ -31,8 +31,8 @@ EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fi
 # Where the fit starts: weights set by hand before any fitting.
 START = {"confidence": 1.0, "margin": 0.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
          "lifted": -10.0, "raised": -10.0, "strokes": 0.0, "digit": 0.0, "spread": 0.0,
-         "redundant": 0.0, "join": -2.0, "overlap": 4.0,
-         "depth": -30.0, "gap": -30.0, "touch": 2.0, "apart": -10.0}
+         "redundant": 0.0, "detached": 0.0, "linked": 0.0, "composed": 0.0,
+         "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0, "apart": -10.0}
 
 
 def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tuple, int],

@@ -90,6 +90,24 @@ def test_a_wide_gap_beside_a_fragment_is_no_forced_cut(network: hwd.Network):
     assert (1, 3) not in layout.runs  # the stem with the 1 beyond a wide gap
 
 
+def test_spanning_tree_is_as_short_as_kruskals():
+    """Prim's tree over a digit's strokes has the total length of Kruskal's (an independent
+    construction) on random distances."""
+    rng = random.Random(3)
+    for n in range(1, 6):
+        table = {(k, m): rng.uniform(0, 1) for k in range(n) for m in range(k + 1, n)}
+        links = segment._spanning_tree(range(n), lambda k, m: table[min(k, m), max(k, m)])
+        group = list(range(n))  # Kruskal: the shortest links that join two groups
+        kruskal = []
+        for (k, m), length in sorted(table.items(), key=lambda item: item[1]):
+            if group[k] != group[m]:
+                kruskal.append(length)
+                old = group[m]
+                group = [group[k] if g == old else g for g in group]
+        assert len(links) == n - 1
+        assert sum(links) == pytest.approx(sum(kruskal))
+
+
 # --- reading numbers -----------------------------------------------------------------------
 
 def test_digits_far_apart_are_split_left_to_right_whatever_the_drawing_order():

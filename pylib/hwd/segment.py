@@ -73,17 +73,21 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "strokes",  # strokes beyond the first
                   "digit",  # 1 for each digit
                   "spread",  # how much wider than its widest stroke it is (in heights)
-                  "redundant")  # end strokes without which the network reads the same digit
+                  "redundant",  # end strokes without which the network reads the same digit
+                  "detached",  # how far its strokes' ink is apart (all links of a spanning tree)
+                  "linked",  # links of that tree where the ink touches (closer than TOUCH)
+                  "composed")  # its margin, if no end stroke less reads the same digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": 0.283, "margin": 3.24, "short": -7.47, "very short": -15.4,
-           "wide": -1.88, "lifted": -21.9, "raised": -32.9, "strokes": 0.418, "digit": -0.418,
-           "spread": -7.02, "redundant": -0.755, "join": -1.58, "overlap": -1.53, "depth": -31.6,
-           "gap": -14.1, "touch": -0.598, "apart": -8.76}
+WEIGHTS = {"confidence": -2.2, "margin": 3.41, "short": -7.4, "very short": -13.4,
+           "wide": -2.28, "lifted": -26.2, "raised": -49.3, "strokes": -0.115, "digit": 0.115,
+           "spread": -7.44, "redundant": -0.223, "detached": -12.1, "linked": 0.0381,
+           "composed": 1.95, "join": -2.12, "overlap": -0.434, "depth": -35.9, "gap": 5.54,
+           "touch": -1.02, "apart": -0.639}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
@@ -205,14 +209,25 @@ class Reader:
         while too_much(runs) and longest > 1:  # and digits have fewer strokes
             longest -= 1
             runs = _candidate_runs(forced, longest)
+        distances: dict[tuple[int, int], float] = {}
+
+        def apart(k: int, m: int) -> float:
+            """How far apart the ink of boxes[k] and boxes[m] is (in heights, up to 0.3)."""
+            k, m = min(k, m), max(k, m)
+            if (k, m) not in distances:
+                distances[k, m] = _ink_distance(points[boxes[k].index], points[boxes[m].index],
+                                                0.3 * height) / height
+            return distances[k, m]
+
         joins = []
-        for (a, b), g, cut in zip(itertools.pairwise(boxes), gaps, forced, strict=True):
+        for k, ((a, b), g, cut) in enumerate(zip(itertools.pairwise(boxes), gaps, forced,
+                                                  strict=True)):
             if cut:  # no candidate joins them: their ink need not be measured
                 joins.append([0.0] * len(JOIN_FEATURES))
                 continue
-            apart = _ink_distance(points[a.index], points[b.index], 0.3 * height) / height
+            ink = apart(k, k + 1)
             joins.append([1.0, _overlap(a, b), min(g / height, 0.0), max(g / height, 0.0),
-                          float(apart < TOUCH), apart])
+                          float(ink < TOUCH), ink])
         digits, features = {}, {}
         for i, j in runs:
             group = boxes[i:j]
@@ -235,8 +250,12 @@ class Reader:
                               max((baseline - max(s.bottom for s in group)) / height - 0.04, 0.0),
                               j - i - 1.0, 1.0, spread]
         for (i, j), values in features.items():
-            values.append(float(sum(run in digits and digits[run].digit == digits[i, j].digit
-                                    for run in ((i + 1, j), (i, j - 1)) if j - i > 1)))
+            same = sum(run in digits and digits[run].digit == digits[i, j].digit
+                       for run in ((i + 1, j), (i, j - 1)) if j - i > 1)
+            links = _spanning_tree(range(i, j), apart)
+            composed = values[1] if j - i > 1 and not same else 0.0
+            values += [float(same), sum(links), float(sum(link < TOUCH for link in links)),
+                       composed]
         return Layout(boxes, features, joins, digits)
 
     def _digit(self, points: list[tuple[tuple[float, float], ...]],
@@ -331,6 +350,18 @@ def _best_cut(n: int, score: dict[tuple[int, int], float]) -> list[tuple[int, in
         cut.append((previous[j], j))
         j = previous[j]
     return cut[::-1]
+
+
+def _spanning_tree(nodes: Sequence[int], distance: Callable[[int, int], float]) -> list[float]:
+    """The lengths of the links of a minimum spanning tree of ``nodes`` (Prim's algorithm):
+    how a digit's strokes hang together, whatever the order they lie in."""
+    inside, outside, links = [nodes[0]], list(nodes[1:]), []
+    while outside:
+        length, node = min((distance(k, m), m) for k in inside for m in outside)
+        links.append(length)
+        inside.append(node)
+        outside.remove(node)
+    return links
 
 
 def _ink_distance(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]],
