@@ -82,17 +82,17 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
-                 "apart")  # how far apart their ink is (in heights, up to 0.3)
-WEIGHTS = {"confidence": -2.2, "margin": 3.41, "short": -7.4, "very short": -13.4,
-           "wide": -2.28, "lifted": -26.2, "raised": -49.3, "strokes": -0.115, "digit": 0.115,
-           "spread": -7.44, "redundant": -0.223, "detached": -12.1, "linked": 0.0381,
-           "composed": 1.95, "join": -2.12, "overlap": -0.434, "depth": -35.9, "gap": 5.54,
-           "touch": -1.02, "apart": -0.639}
+                 "apart")  # how far apart their ink is (in heights, up to FAR)
+WEIGHTS = {"confidence": -1.93, "margin": 3.01, "short": -7.8, "very short": -12.9, "wide": -1.48,
+           "lifted": -25.5, "raised": -48, "strokes": -0.269, "digit": 0.269, "spread": -6.11,
+           "redundant": -0.183, "detached": -12, "linked": -0.657, "composed": 2, "join": -2.27,
+           "overlap": -0.24, "depth": -33.3, "gap": 6.9, "touch": -0.0889, "apart": -0.312}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
 MARGIN = 10.0  # log-odds of the top digit over the second beyond which all are sure
 TOUCH = 0.01  # ink closer than this (in heights) touches
+FAR = 0.6  # and ink further apart than this counts as this far
 SAMPLES = 40  # points per stroke kept to measure how far apart two strokes' ink is
 MAX_STROKES = 4  # strokes in one digit (UNIPEN's digits have 1-5, 99.97 % at most 3)
 MAX_CANDIDATES = 60  # candidate digits read per drawing (~2 ms each in CPython)
@@ -212,11 +212,11 @@ class Reader:
         distances: dict[tuple[int, int], float] = {}
 
         def apart(k: int, m: int) -> float:
-            """How far apart the ink of boxes[k] and boxes[m] is (in heights, up to 0.3)."""
+            """How far apart the ink of boxes[k] and boxes[m] is (in heights, up to FAR)."""
             k, m = min(k, m), max(k, m)
             if (k, m) not in distances:
                 distances[k, m] = _ink_distance(points[boxes[k].index], points[boxes[m].index],
-                                                0.3 * height) / height
+                                                FAR * height) / height
             return distances[k, m]
 
         joins = []
