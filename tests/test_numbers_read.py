@@ -30,6 +30,9 @@ ZERO = [[(50, 10), (30, 20), (22, 50), (30, 80), (50, 90), (70, 80), (78, 50), (
 FOUR = [[(45, 10), (20, 60), (80, 60)], [(62, 30), (62, 95)]]
 # An open 4: the L, and a stem beside it that does not reach its bar (a gap of 0.15 height).
 OPEN_FOUR = [[(22, 10), (15, 35), (15, 55), (50, 55)], [(62, 10), (62, 90)]]
+# A 1 in three strokes: a slanted stem, a flag to its upper left, a foot to its lower left.
+# In left-to-right order the foot and the flag come first, side by side, and each reads as a 1.
+ONE_FLAG_FOOT = [[(60, 10), (52, 90)], [(40, 22), (58, 8)], [(28, 92), (52, 92)]]
 # A 5: the body, then the flag at the top (written last).
 FIVE = [[(30, 12), (27, 45), (50, 40), (68, 55), (65, 80), (45, 90), (25, 82)],
         [(30, 12), (70, 12)]]
@@ -143,6 +146,19 @@ def test_a_late_flag_joins_its_five_not_the_next_digit(network: hwd.Network):
     digits = read_number([FIVE[0], at(SEVEN, 45)[0], FIVE[1]], network.feedforward)
     assert [d.strokes for d in digits] == [(0, 2), (1,)]
     assert "".join(str(d.digit) for d in digits) == "57"
+
+
+def test_a_one_in_three_strokes_is_one_digit():
+    """The flag and the foot of a 1 lie side by side, far apart, each touching the stem: they
+    are no digit together (their ink does not hang together), alone or inside a number.
+    (They were read as a 1 beside a 1: "11", and "7110" for 710.)"""
+    network = hwd.load(models.resolve(None))
+    for digits, expected, groups in [((ONE_FLAG_FOOT,), "1", [(0, 1, 2)]),
+                                     ((SEVEN, ONE_FLAG_FOOT, ZERO), "710",
+                                      [(0,), (1, 2, 3), (4,)])]:
+        read = read_number(number(*digits, step=80), network.feedforward)
+        assert [d.strokes for d in read] == groups
+        assert "".join(str(d.digit) for d in read) == expected
 
 
 def test_hand_drawn_numbers(network: hwd.Network):
