@@ -187,6 +187,19 @@ def test_reader_reads_each_candidate_once_as_strokes_are_added(network: hwd.Netw
     assert once <= 2 * len(strokes)  # well-separated digits: about one candidate per stroke
 
 
+def test_what_a_reader_remembers_changes_no_answer(network: hwd.Network):
+    """Read stroke by stroke, the line growing taller as it goes (so ink distances measured
+    earlier were measured against another height): every feature is what a fresh Reader
+    computes."""
+    strokes = [*number(ONE, OPEN_FOUR, FIVE, ZERO), [(400, -60), (400, 140)]]
+    reader = Reader(network.feedforward)
+    for n in range(1, len(strokes) + 1):
+        remembered, fresh = reader.layout(strokes[:n]), Reader(network.feedforward).layout(
+            strokes[:n])
+        assert remembered.runs == fresh.runs
+        assert remembered.joins == fresh.joins
+
+
 def test_work_is_bounded_for_many_touching_strokes(network: hwd.Network):
     """Forty overlapping strokes: at most MAX_CANDIDATES digits are rasterized and read."""
     rng = random.Random(1)

@@ -166,6 +166,8 @@ class Reader:
         self.max_cache = max_cache
         self.cache: dict[tuple, Digit] = {}
         self.reads = 0  # candidate digits rasterized and classified (not from the cache)
+        # How far apart two strokes' ink is, and up to what distance it was measured.
+        self.distances: dict[tuple, tuple[float, float]] = {}
 
     def read(self, strokes: Strokes) -> list[Digit]:
         """The digits of the drawing, left to right (see the module docstring)."""
@@ -215,8 +217,8 @@ class Reader:
             """How far apart the ink of boxes[k] and boxes[m] is (in heights, up to FAR)."""
             k, m = min(k, m), max(k, m)
             if (k, m) not in distances:
-                distances[k, m] = _ink_distance(points[boxes[k].index], points[boxes[m].index],
-                                                FAR * height) / height
+                distances[k, m] = self._ink_distance(points[boxes[k].index],
+                                                     points[boxes[m].index], FAR * height) / height
             return distances[k, m]
 
         joins = []
@@ -257,6 +259,21 @@ class Reader:
             values += [float(same), sum(links), float(sum(link < TOUCH for link in links)),
                        composed]
         return Layout(boxes, features, joins, digits)
+
+    def _ink_distance(self, a: tuple[tuple[float, float], ...],
+                      b: tuple[tuple[float, float], ...], far: float) -> float:
+        """:func:`_ink_distance`, remembered (live recognition measures the same strokes again
+        after each new one, against a line height that may have grown)."""
+        known = self.distances.get((a, b))
+        if known is not None:
+            distance, measured_to = known
+            if distance < measured_to or far <= measured_to:  # exact, or beyond both limits
+                return min(distance, far)
+        distance = _ink_distance(a, b, far)
+        if len(self.distances) >= self.max_cache:
+            self.distances.pop(next(iter(self.distances)))
+        self.distances[a, b] = distance, far
+        return distance
 
     def _digit(self, points: list[tuple[tuple[float, float], ...]],
                group: list[_Stroke]) -> Digit:
