@@ -26,6 +26,7 @@ from .augment import Augment
 from .batches import Batches
 from .data import load_mnist, training_data_checksum
 from .deskew import deskew
+from .distill import Teachers, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
 from .saving import check_outputs, copy_atomically, remove_partials
@@ -65,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
     a("--deskew", action="store_true",
       help="train on slant-corrected digits; the network then deskews its inputs (hwd.deskew)")
+    d = p.add_argument_group("distillation (train.distill)")
+    d.add_argument("--teacher", action="append", default=[], metavar="NPZ",
+                   help="a trained network to learn from (repeat for an ensemble)")
+    d.add_argument("--temperature", type=float, default=2.0, help="softening of their outputs")
+    d.add_argument("--distill", type=float, default=0.5,
+                   help="weight of the teachers' term, the labels' is 1 - this")
     a("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
     a("--holdout", type=int, default=0,
       help="hold out the last N training images and measure on them instead of the test set")
@@ -98,8 +105,13 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
         x_test, transform = deskew(x_test), deskewed(transform)
     batches = Batches(x_train, y_train, args.batch, transform,
                       np.random.default_rng([args.seed, 1]))
+    teachers = (Teachers(args.teacher, args.deskew, args.temperature, args.distill)
+                if args.teacher else None)
     out, history, steps = Path(args.out), [], len(batches)
-    settings = {k: v for k, v in vars(args).items() if k not in ("data", "out", "save", "plot")}
+    settings = {k: v for k, v in vars(args).items()
+                if k not in ("data", "out", "save", "plot", "teacher")}
+    if teachers:
+        settings["teachers"] = teachers.describe()
     measured = "validation" if args.holdout else "test"
     print(f"{'epoch':>5} {'loss':>8} {measured + ' error %':>12} {'seconds':>8}  network")
     start = time.perf_counter()
@@ -113,7 +125,8 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
             bar.set_description(f"epoch {epoch}/{args.epochs}")
             for step, (x, y) in enumerate(batches.epoch()):
                 bar.update()
-                loss, grads = net.backprop(x, y, args.dropout, rng)
+                soft = teachers.soft(x) if teachers else None
+                loss, grads = net.backprop(x, y, args.dropout, rng, soft)
                 lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
                                    (args.epochs * steps))
                 optimizer.step(net.parameters, grads, lr)
@@ -196,6 +209,10 @@ def check_settings(args: argparse.Namespace) -> None:
         raise ValueError("--epochs and --batch must be at least 1")
     if not 0 <= args.dropout < 1:
         raise ValueError("--dropout must be in [0, 1)")
+    if args.teacher and (args.temperature <= 0 or not 0 < args.distill <= 1):
+        raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
+    for path in args.teacher:
+        load_teacher(path, args.deskew)
     check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
 
 
