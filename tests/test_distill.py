@@ -7,6 +7,7 @@ import pytest
 
 import hwd
 from train.distill import Soft, Teachers, soften
+from train.manifest import reproduce_command
 from train.mlp import MLP, softmax
 from train.train import main
 
@@ -77,7 +78,7 @@ def test_a_student_learns_from_a_teacher_alone(data_dir, tmp_path):
                  "--teacher", str(teacher), "--distill", "1", "--save", str(tmp_path / "student.npz"),
                  "--target-error", "15"]) == 0
     student = hwd.load(tmp_path / "student.npz").meta["training"]
-    assert student["teachers"][0]["file"] == "teacher.npz" and student["temperature"] == 2.0
+    assert student["teacher_files"][0]["file"] == "teacher.npz" and student["temperature"] == 2.0
 
 
 def test_teachers_are_checked_before_training(tmp_path, capsys):
@@ -88,3 +89,22 @@ def test_teachers_are_checked_before_training(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "c"), "--teacher", str(path), "--distill", "0"]) == 2
     err = capsys.readouterr().err
     assert "no such file" in err and "raw inputs" in err and "--distill in (0, 1]" in err
+
+
+@pytest.mark.slow
+def test_teachers_are_trained_first_and_reused(data_dir, tmp_path, capsys):
+    """--teachers N is one command for the whole recipe; a rerun reuses finished teachers."""
+    args = [*SMALL, "--limit", "1000", "--epochs", "1", "--teachers", "1",
+            "--out", str(tmp_path / "run")]
+    assert main([*args, "--save", str(tmp_path / "student.npz")]) == 0
+    teacher = tmp_path / "run" / "teacher-1" / "epoch-001.npz"
+    assert hwd.load(teacher).meta["training"]["seed"] == 1  # the student's seed + 1
+    assert "seed 1, into" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "trained before" in capsys.readouterr().out
+    meta = hwd.load(tmp_path / "student.npz").meta
+    assert meta["training"]["teacher_files"][0]["file"] == "epoch-001.npz"
+    command = reproduce_command("student", meta["training"])
+    assert "--teachers 1 --temperature 2.0 --distill 0.5" in command
+    assert "--teacher " not in command and "--teachers" not in reproduce_command(
+        "teacher", hwd.load(teacher).meta["training"])
