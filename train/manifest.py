@@ -31,6 +31,8 @@ def reproduce_command(name: str, settings: dict) -> str:
         flag = f"--{key.replace('_', '-')}"
         if isinstance(value, bool):  # a switch such as --deskew: present or absent
             flags += [flag] if value else []
+        elif isinstance(value, list):  # a repeatable option such as --teacher
+            flags += [f"{flag} {item}" for item in value]
         else:
             flags.append(f"{flag} {value}")
     return " ".join(["python -m hwd train", *flags, f"--out runs/{name}",

@@ -14,11 +14,15 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .deskew import deskew
 from .saving import atomic_write
+
+if TYPE_CHECKING:
+    from .distill import Soft
 
 HIDDEN = ("relu", "sigmoid")
 
@@ -76,8 +80,13 @@ class MLP:
         return activations
 
     def backprop(self, x: np.ndarray, y: np.ndarray, dropout: float = 0.0,
-                 rng: np.random.Generator | None = None) -> tuple[float, list[np.ndarray]]:
-        """Mean cross-entropy of batch (x, labels y) and its gradient [dW0, db0, dW1, db1, ...]."""
+                 rng: np.random.Generator | None = None, soft: Soft | None = None
+                 ) -> tuple[float, list[np.ndarray]]:
+        """Mean cross-entropy of batch (x, labels y) and its gradient [dW0, db0, dW1, db1, ...].
+
+        With ``soft`` (teachers' outputs, :mod:`train.distill`) the gradient is the
+        distillation objective's; the loss returned stays the labels' cross-entropy.
+        """
         slopes: list[np.ndarray] = []
         activations = self._forward(x, dropout, rng, slopes)
         n = len(x)
@@ -85,6 +94,8 @@ class MLP:
         loss = float(-np.log(probs[np.arange(n), y] + 1e-12).mean())
         delta = probs.copy()
         delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
+        if soft is not None:
+            delta = soft.delta(probs, delta)
         delta /= n
         grads: list[np.ndarray] = []
         for l, delta_l in self._deltas(delta, slopes):

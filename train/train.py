@@ -26,6 +26,7 @@ from .augment import Augment
 from .batches import Batches
 from .data import load_mnist, training_data_checksum
 from .deskew import deskew
+from .distill import Teachers, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
 from .saving import check_outputs, copy_atomically, remove_partials
@@ -65,6 +66,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
     a("--deskew", action="store_true",
       help="train on slant-corrected digits; the network then deskews its inputs (hwd.deskew)")
+    d = p.add_argument_group("distillation (train.distill)")
+    d.add_argument("--teachers", type=int, default=0, metavar="N",
+                   help="first train N teachers (this recipe, seeds SEED+1..SEED+N, in "
+                        "OUT/teacher-K; kept ones are reused), then learn from them")
+    d.add_argument("--teacher", action="append", default=[], metavar="NPZ",
+                   help="a trained network to learn from (repeatable)")
+    d.add_argument("--temperature", type=float, default=2.0, help="softening of their outputs")
+    d.add_argument("--distill", type=float, default=0.5,
+                   help="weight of the teachers' term, the labels' is 1 - this")
     a("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
     a("--holdout", type=int, default=0,
       help="hold out the last N training images and measure on them instead of the test set")
@@ -78,8 +88,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
-    """Run the training described by ``args``; returns the network and one record per epoch."""
+def train(args: argparse.Namespace, trained_teachers: list[str] = ()
+          ) -> tuple[MLP, list[dict]]:
+    """Run the training described by ``args``; returns the network and one record per epoch.
+
+    The student of a distillation learns from ``--teacher`` files and ``trained_teachers``.
+    """
     rng = np.random.default_rng(args.seed)
     x_train, y_train, x_test, y_test = load_mnist(args.data)
     if args.holdout:  # a validation split, to choose recipes without looking at the test set
@@ -98,8 +112,12 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
         x_test, transform = deskew(x_test), deskewed(transform)
     batches = Batches(x_train, y_train, args.batch, transform,
                       np.random.default_rng([args.seed, 1]))
+    paths = [*args.teacher, *trained_teachers]
+    teachers = Teachers(paths, args.deskew, args.temperature, args.distill) if paths else None
     out, history, steps = Path(args.out), [], len(batches)
-    settings = {k: v for k, v in vars(args).items() if k not in ("data", "out", "save", "plot")}
+    settings = recorded_settings(args)
+    if teachers:
+        settings["teacher_files"] = teachers.describe()
     measured = "validation" if args.holdout else "test"
     print(f"{'epoch':>5} {'loss':>8} {measured + ' error %':>12} {'seconds':>8}  network")
     start = time.perf_counter()
@@ -113,7 +131,8 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
             bar.set_description(f"epoch {epoch}/{args.epochs}")
             for step, (x, y) in enumerate(batches.epoch()):
                 bar.update()
-                loss, grads = net.backprop(x, y, args.dropout, rng)
+                soft = teachers.soft(x) if teachers else None
+                loss, grads = net.backprop(x, y, args.dropout, rng, soft)
                 lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
                                    (args.epochs * steps))
                 optimizer.step(net.parameters, grads, lr)
@@ -140,6 +159,32 @@ def train(args: argparse.Namespace) -> tuple[MLP, list[dict]]:
     finally:
         bar.close()
     return net, history
+
+
+def recorded_settings(args: argparse.Namespace) -> dict:
+    """The settings a network's meta records: what reproduces it, without local paths."""
+    skip = {"data", "out", "save", "plot"}
+    if not (args.teacher or args.teachers):
+        skip |= {"teachers", "teacher", "temperature", "distill"}
+    return {k: v for k, v in vars(args).items() if k not in skip}
+
+
+def train_teachers(args: argparse.Namespace) -> list[str]:
+    """Train the ``--teachers`` networks, or reuse those a previous run finished; their paths."""
+    paths = []
+    for k in range(1, args.teachers + 1):
+        recipe = argparse.Namespace(**{**vars(args), "seed": args.seed + k, "teachers": 0,
+                                       "teacher": [], "out": str(Path(args.out) / f"teacher-{k}"),
+                                       "save": None, "plot": None})
+        final = Path(recipe.out) / f"epoch-{args.epochs:03d}.npz"
+        if final.exists() and MLP.load(final).meta.get("training") == recorded_settings(recipe):
+            print(f"teacher {k} of {args.teachers}: {final}, trained before")
+        else:
+            print(f"teacher {k} of {args.teachers}: seed {recipe.seed}, into {recipe.out}")
+            remove_partials(Path(recipe.out))
+            train(recipe)
+        paths.append(str(final))
+    return paths
 
 
 def deskewed(augment: Augment | None):
@@ -196,6 +241,12 @@ def check_settings(args: argparse.Namespace) -> None:
         raise ValueError("--epochs and --batch must be at least 1")
     if not 0 <= args.dropout < 1:
         raise ValueError("--dropout must be in [0, 1)")
+    if args.teachers < 0:
+        raise ValueError("--teachers must be at least 0")
+    if (args.teacher or args.teachers) and (args.temperature <= 0 or not 0 < args.distill <= 1):
+        raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
+    for path in args.teacher:
+        load_teacher(path, args.deskew)
     check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
 
 
@@ -215,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(p.name for p in stale)}", file=sys.stderr)
     saved = "not written" if args.save else "not asked for"
     try:
-        _, history = train(args)
+        _, history = train(args, train_teachers(args) if args.teachers else [])
         final = Path(args.out) / f"epoch-{history[-1]['epoch']:03d}.npz"
         if args.save:
             copy_atomically(final, args.save)

@@ -13,6 +13,7 @@ import argparse
 import gzip
 import json
 import random
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,17 +59,22 @@ def pixels(items: list[dict], progress: bool = True, **options: float) -> np.nda
 
 
 def accuracy_report(network: str | Path, items: list[dict], x: np.ndarray) -> dict:
-    """Overall and per-digit accuracy and the most common confusions."""
+    """Overall and per-digit accuracy, the most common confusions, and the writers with the most
+    errors (a style one writer repeats is what teaching the page, docs/adapt.md, is for)."""
     labels = np.array([d["label"] for d in items])
     predicted = feedforward64(network, x).argmax(1)
     confusions: dict[str, int] = {}
+    errors_by_writer = Counter(f"{d['source']}/{d['writer']}" for d, t, p
+                               in zip(items, labels, predicted, strict=True) if t != p)
     for t, p in zip(labels, predicted, strict=True):
         if t != p:
             confusions[f"{t}->{p}"] = confusions.get(f"{t}->{p}", 0) + 1
     return {"network": str(network), "n": len(items),
             "accuracy": float((predicted == labels).mean()),
             "per_digit": {int(d): float((predicted[labels == d] == d).mean()) for d in range(10)},
-            "top_confusions": sorted(confusions.items(), key=lambda kv: -kv[1])[:10]}
+            "top_confusions": sorted(confusions.items(), key=lambda kv: -kv[1])[:10],
+            "writers_with_errors": len(errors_by_writer),
+            "top_writers": errors_by_writer.most_common(5)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         print("  per digit: " + " ".join(f"{d}:{a:.1%}" for d, a in r["per_digit"].items()))
         print("  top confusions (true->predicted: count): " +
               ", ".join(f"{k}: {v}" for k, v in r["top_confusions"]))
+        errors = round((1 - r["accuracy"]) * r["n"])
+        print(f"  {errors} errors from {r['writers_with_errors']} writers; the most: " +
+              ", ".join(f"{w}: {v}" for w, v in r["top_writers"]))
     return 0
 
 
