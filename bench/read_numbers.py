@@ -8,9 +8,12 @@ natural size ratios, size and baseline jitter, a late bar or flag in 30 % of the
 per gap class.  For each gap class it prints: segmentation accuracy (every digit's strokes
 grouped right), digit accuracy (digits grouped right and read right), whole-number accuracy,
 and beside them what perfect segmentation gives (the number; each digit drawn alone, i.e.
-the single-digit accuracy of the same drawings), and the cost (digits rasterized and read
-per number, ms per number in CPython).  The segmentation's settings were tuned on the
-``tune`` half of the writers (``--fit``); ``check`` is the other half.  (Not named
+the single-digit accuracy of the same drawings), the cost (digits rasterized and read
+per number, ms per number in CPython), and how many writers the misgrouped numbers come
+from (misses cluster: a writer's style repeats in all the numbers made of their digits, so
+a few writers can decide a class's figure whatever ``--n`` is).  The segmentation's
+settings were tuned on the ``tune`` half of the writers (``--fit``); ``check`` is the
+other half.  (Not named
 numbers.py: the standard library's ``numbers``, which numpy imports, would be shadowed for
 every script in bench/.)
 """
@@ -40,6 +43,7 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
     """The figures of each gap class, of the numbers with a late stroke and of those by the
     writers in ``check``."""
     tally: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    misgrouped: dict[str, set] = defaultdict(set)  # the writers of the misgrouped numbers
     for number in numbers:
         reads, start = reader.reads, time.perf_counter()
         digits = reader.read(number.strokes)
@@ -54,6 +58,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t = tally[name]
             t["numbers"] += 1
             t["segmented"] += tuple(d.strokes for d in digits) == number.groups
+            if tuple(d.strokes for d in digits) != number.groups:
+                misgrouped[name].add(number.writer)
             t["digits"] += len(number.labels)
             t["digits right"] += sum(found.get(g) == label
                                      for g, label in zip(number.groups, number.labels,
@@ -63,6 +69,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["perfect number right"] += all(right)
             t["reads"] += reader.reads - reads
             t["seconds"] += seconds
+    for name, writers in misgrouped.items():
+        tally[name]["writers"] = len(writers)
     return tally
 
 
@@ -113,7 +121,7 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
     low_high = {name: f"{lo:+.0%}..{hi:+.0%}" for name, (lo, hi)
                 in unipen_numbers.GAP_CLASSES.items()}
     print(f"{'gap class':<22}{'numbers':>8}{'segmented':>11}{'digits':>9}{'number':>9}"
-          f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}")
+          f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}{'writers':>9}")
     for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
         t = tally.get(name)
         if not t:
@@ -123,7 +131,7 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
         print(f"{label:<22}{n:>8.0f}{t['segmented'] / n:>11.2%}"
               f"{t['digits right'] / t['digits']:>9.2%}{t['number right'] / n:>9.2%}"
               f"{t['perfect number right'] / n:>14.2%}{t['alone right'] / t['digits']:>8.2%}"
-              f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}")
+              f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}{t['writers']:>9.0f}")
 
 
 def main() -> int:

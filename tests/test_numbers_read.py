@@ -99,7 +99,8 @@ def test_spanning_tree_is_as_short_as_kruskals():
     rng = random.Random(3)
     for n in range(1, 6):
         table = {(k, m): rng.uniform(0, 1) for k in range(n) for m in range(k + 1, n)}
-        links = segment._spanning_tree(range(n), lambda k, m: table[min(k, m), max(k, m)])
+        links = segment._spanning_tree(range(n),
+                                       lambda k, m, t=table: t[min(k, m), max(k, m)])
         group = list(range(n))  # Kruskal: the shortest links that join two groups
         kruskal = []
         for (k, m), length in sorted(table.items(), key=lambda item: item[1]):
