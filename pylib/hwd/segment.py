@@ -19,21 +19,26 @@ added after the next digit).  Writing goes left to right on one line, so:
    into runs gets a score, a weighted sum (``WEIGHTS``) of features of its digits
    (``DIGIT_FEATURES``: the network's log-probability of the top digit and its margin over
    the second, how much shorter than the line, wider than it is tall, or lifted off the
-   baseline the digit is, how much wider than its widest stroke it is, and how many of its
-   end strokes the network could do without, reading the same digit) and of the neighbours
-   it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is apart).
-   Strokes that overlap substantially or whose ink touches tend to be joined, a run that
-   does not stand on the baseline is no digit alone, the strokes of one digit nest (a 4's
-   stem within its L, a 5's flag above its body) where two digits stand side by side, a
-   stroke that changes nothing in the network's reading of a digit is probably not part of
-   it, and between these the network's confidence tips the balance.  Dynamic programming
+   baseline the digit is, how much wider than its widest stroke it is, how many of its end
+   strokes the network could do without, reading the same digit, whether it reads the whole
+   as a digit that no part of it reads, and how far apart its strokes' ink is along a
+   shortest spanning tree) and of the neighbours it joins (``JOIN_FEATURES``: how much they
+   overlap, how far their ink is apart).  Strokes that overlap substantially or whose ink
+   touches tend to be joined, a run that does not stand on the baseline is no digit alone,
+   the strokes of one digit nest (a 4's stem within its L, a 5's flag above its body) where
+   two digits stand side by side, and hang together, each near another (a 1's flag and
+   foot both touch its stem, though they lie side by side, far apart), a stroke that
+   changes nothing in the network's reading of a digit is probably not part of it, one
+   that turns two parts into a new digit (an L and a stem into a 4) probably is, and
+   between these the network's confidence tips the balance.  Dynamic programming
    finds the best-scoring cut exactly.  The weights were fitted on numbers written by half
    of the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
    docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
 inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
-runs it has seen, so recognizing again after each new stroke reads only the new runs.
+runs it has seen and how far apart the strokes' ink is, so recognizing again after each new
+stroke reads and measures only what the new stroke is part of.
 The number of candidates grows linearly with the strokes; ``MAX_CANDIDATES`` and
 ``MAX_POINTS_READ`` bound the work: beyond them, any clean cut is taken as a split and runs
 get shorter.
@@ -45,7 +50,9 @@ numbers written right to left or on a slope steep enough to lift whole digits of
 baseline (they look like fragments).  Where the geometry is ambiguous it is only as good as
 its cues: the MNIST-trained network is sure of most shapes, fragments included, so a 4's L
 that touches the digit before it can still be given to that digit, its stem read as a 1,
-and a 5's flag reaching over the next digit can be given to that digit.  Signs, decimal
+a 5's flag reaching over the next digit can be given to that digit, a small 4 whose L
+stands beside its stem without touching it is read as a 2 and a 1, and a 1 whose foot
+points only left and ends at the stem can be read as two 1s.  Signs, decimal
 points and other characters are read as digits too.
 """
 
@@ -74,7 +81,8 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "digit",  # 1 for each digit
                   "spread",  # how much wider than its widest stroke it is (in heights)
                   "redundant",  # end strokes without which the network reads the same digit
-                  "detached",  # how far its strokes' ink is apart (all links of a spanning tree)
+                  # its strokes' ink: the summed links of a shortest spanning tree (in
+                  "detached",  # heights, each up to FAR: how far the pieces are apart)
                   "linked",  # links of that tree where the ink touches (closer than TOUCH)
                   "composed")  # its margin, if no end stroke less reads the same digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
