@@ -106,6 +106,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_installed(venv: Path, *args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HWD_MODELS")}
+    if "HWD_DATA_DIR" in env:  # the command runs in another folder: a relative path would miss
+        env["HWD_DATA_DIR"] = str(Path(env["HWD_DATA_DIR"]).resolve())
     return subprocess.run([str(venv / "bin" / "hwd"), *args], input=stdin, capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=300)
 
