@@ -51,8 +51,8 @@ baseline (they look like fragments).  Where the geometry is ambiguous it is only
 its cues: the MNIST-trained network is sure of most shapes, fragments included, so a 4's L
 that touches the digit before it can still be given to that digit, its stem read as a 1,
 a 5's flag reaching over the next digit can be given to that digit, a small 4 whose L
-stands beside its stem without touching it is read as a 2 and a 1, and a 1 whose foot
-points only left and ends at the stem can be read as two 1s.  Signs, decimal
+stands beside its stem without touching it is read as a 2 and a 1, and a 1 with a flag
+and a foot pointing only left from an upright stem can be read as two 1s.  Signs, decimal
 points and other characters are read as digits too.
 """
 
@@ -81,8 +81,7 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "digit",  # 1 for each digit
                   "spread",  # how much wider than its widest stroke it is (in heights)
                   "redundant",  # end strokes without which the network reads the same digit
-                  # its strokes' ink: the summed links of a shortest spanning tree (in
-                  "detached",  # heights, each up to FAR: how far the pieces are apart)
+                  "detached",  # how far its strokes' ink is apart: a shortest spanning tree's links
                   "linked",  # links of that tree where the ink touches (closer than TOUCH)
                   "composed")  # its margin, if no end stroke less reads the same digit
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
