@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def train(args: argparse.Namespace, trained_teachers: list[str] = ()
+def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
           ) -> tuple[MLP, list[dict]]:
     """Run the training described by ``args``; returns the network and one record per epoch.
 
@@ -162,7 +163,8 @@ def train(args: argparse.Namespace, trained_teachers: list[str] = ()
 
 
 def recorded_settings(args: argparse.Namespace) -> dict:
-    """The settings a network's meta records: what reproduces it, without local paths."""
+    """The settings a network's meta records: what reproduces it, not where it was written
+    (the distillation options only when it had teachers)."""
     skip = {"data", "out", "save", "plot"}
     if not (args.teacher or args.teachers):
         skip |= {"teachers", "teacher", "temperature", "distill"}
