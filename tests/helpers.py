@@ -22,6 +22,19 @@ def random_mlp(sizes: list[int], activation: str = "relu", seed: int = 0):
     return net
 
 
+def interrupt_on_call(n: int, original):
+    """A stand-in for ``original`` that raises KeyboardInterrupt on its n-th call (Ctrl-C)."""
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    return wrapper
+
+
 @contextmanager
 def serving_in_thread(app, timeout: float, **options) -> Iterator:
     """A quiet hwd server for ``app`` on a free loopback port, in a thread; yields it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import interrupt_on_call
 
 import hwd
 from train.distill import Soft, Teachers, soften
@@ -108,3 +109,14 @@ def test_teachers_are_trained_first_and_reused(data_dir, tmp_path, capsys):
     assert "--teachers 1 --temperature 2.0 --distill 0.5" in command
     assert "--teacher " not in command and "--teachers" not in reproduce_command(
         "teacher", hwd.load(teacher).meta["training"])
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_teacher_trains_names_its_folder(data_dir, tmp_path, monkeypatch, capsys):
+    """The epochs kept are the teacher's, in its own folder: the message says where."""
+    monkeypatch.setattr(MLP, "backprop", interrupt_on_call(1000 // 64 + 3, MLP.backprop))
+    out = tmp_path / "run"
+    assert main([*SMALL, "--limit", "1000", "--epochs", "3", "--teachers", "1",
+                 "--out", str(out)]) == 130
+    assert "kept 1 finished epoch(s) in " + str(out / "teacher-1") in capsys.readouterr().err
+    assert [p.name for p in (out / "teacher-1").iterdir()] == ["epoch-001.npz"]

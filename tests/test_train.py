@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, interrupt_on_call
 
 import hwd
 import train.train as train_module
@@ -54,19 +54,6 @@ def test_seeded_runs_are_reproducible(data_dir, tmp_path):
             for i in range(2)]
     for a, b in zip(nets[0].parameters, nets[1].parameters, strict=True):
         assert np.array_equal(a, b)
-
-
-def interrupt_on_call(n: int, original):
-    """A stand-in for ``original`` that raises KeyboardInterrupt on its n-th call (Ctrl-C)."""
-    calls = {"n": 0}
-
-    def wrapper(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == n:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    return wrapper
 
 
 @pytest.mark.slow

@@ -36,11 +36,11 @@ INTERRUPTED = 130  # the shell's status for a run stopped by SIGINT
 
 
 class Interrupted(Exception):
-    """Ctrl-C during training; ``history`` holds the epochs saved before it."""
+    """Ctrl-C during training; ``history`` holds the epochs saved before it in ``out``."""
 
-    def __init__(self, history: list[dict]) -> None:
+    def __init__(self, history: list[dict], out: str) -> None:
         super().__init__(f"interrupted after {len(history)} saved epoch(s)")
-        self.history = history
+        self.history, self.out = history, out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -156,7 +156,7 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
             print(f"{epoch:>5} {record['loss']:>8.4f} {100 * (1 - accuracy):>12.2f} "
                   f"{record['seconds']:>8.1f}  {path}", flush=True)
     except KeyboardInterrupt:
-        raise Interrupted(history) from None
+        raise Interrupted(history, args.out) from None  # a teacher's own folder, too
     finally:
         bar.close()
     return net, history
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             plot(history, args.plot)
             print(f"plot: {args.plot}")
     except Interrupted as e:
-        print(f"\ninterrupted: kept {len(e.history)} finished epoch(s) in {args.out}; "
+        print(f"\ninterrupted: kept {len(e.history)} finished epoch(s) in {e.out}; "
               f"--save {saved}", file=sys.stderr)
         return INTERRUPTED
     except KeyboardInterrupt:
