@@ -231,8 +231,7 @@ def bootstrap_imports(dest: Path) -> set[str]:
                 names |= {source} | {f"{source}.{n.strip()}" for n in imported.split(",")}
             else:
                 names |= {n.strip() for n in modules.split(",")}
-    files = json.loads((dest / "pyscript.json").read_text()).get("files", {})
-    if not any(name.endswith((".tar.gz", ".tgz")) for name in files):
+    if not any(name.endswith((".tar.gz", ".tgz")) for name in config_files(dest)):
         names -= {"gzip", "tarfile"}
     for path in (dest / "pyodide").glob("pyodide.asm.*"):
         names |= {m.decode() for m in PYODIDE_MODULE.findall(path.read_bytes())}
@@ -382,6 +381,11 @@ def options(networks: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def config_files(dest: Path) -> dict[str, str]:
+    """The ``files`` table of the built ``pyscript.json``: what PyScript fetches at start."""
+    return json.loads((dest / "pyscript.json").read_text()).get("files", {})
+
+
 def preloads(dest: Path) -> str:
     """<link> elements that start the downloads the page needs first, before the scripts
     that ask for them have loaded: PyScript's core chunk, Pyodide, its standard library,
@@ -391,9 +395,8 @@ def preloads(dest: Path) -> str:
     modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
     # The config's files too (hwd/*.py, the page's modules): PyScript fetches them only once
     # Python has started, one round trip more before main.py can run.
-    files = json.loads((dest / "pyscript.json").read_text()).get("files", {})
     fetched = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyscript.json",
-               "main.py", *(name.removeprefix("./") for name in files)]
+               "main.py", *(name.removeprefix("./") for name in config_files(dest))]
     # crossorigin: fetch() requests are CORS-mode, and a preload only serves a request
     # made in the same mode (else the file would be downloaded twice).
     return "\n".join([f'  <link rel="modulepreload" href="./{m}">' for m in modules]

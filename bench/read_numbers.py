@@ -31,11 +31,10 @@ from hwd.segment import Reader
 from train import unipen, unipen_numbers
 
 EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
-# Where the fit starts: weights set by hand before any fitting.
-START = {"confidence": 1.0, "margin": 0.0, "short": -10.0, "very short": -10.0, "wide": -2.0,
-         "lifted": -10.0, "raised": -10.0, "strokes": 0.0, "digit": 0.0, "spread": 0.0,
-         "redundant": 0.0, "detached": 0.0, "linked": 0.0, "composed": 0.0,
-         "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0, "touch": 2.0, "apart": -10.0}
+# Where the fit starts: weights set by hand before any fitting (every other feature's is 0).
+START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "lifted": -10.0,
+         "raised": -10.0, "join": -2.0, "overlap": 4.0, "depth": -30.0, "gap": -30.0,
+         "touch": 2.0, "apart": -10.0}
 
 
 def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tuple, int],
@@ -86,7 +85,7 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
                        for g in number.groups)
         if all(run in layout.runs for run in truth):  # else no weights could find it
             layouts.append((layout, truth))
-    weights = [START[name] for name in names]
+    weights = [START.get(name, 0.0) for name in names]
     total, steps = [0.0] * len(names), 0
     rng = random.Random(0)
     for _ in range(EPOCHS):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 
-from first_use import Later, TeachRow, import_later
+from first_use import Later, TeachRow
 from pyscript import document, when, window
 from pyscript.ffi import create_proxy, to_js
 
@@ -196,13 +196,14 @@ async def toggle_inside(event) -> None:
     """Open or close the panel: its code is loaded on the first opening only."""
     if page.inside is not None:
         page.inside.toggled()
-    elif event.target.open and not event.target.hasAttribute("data-loading"):
-        event.target.setAttribute("data-loading", "")
+    elif event.target.open:
         try:
-            page.inside = (await import_later("inside")).Panel(page)
+            panel = (await inside_code.load()).Panel
         except Exception as e:  # offline before the service worker cached it, or a bad build
             element("inside-body").textContent = f"The panel could not be loaded: {e}"
-        event.target.removeAttribute("data-loading")
+            return
+        if page.inside is None:  # not made meanwhile, after an earlier opening
+            page.inside = panel(page)
 
 
 @when("change", "#number-mode")
@@ -214,13 +215,14 @@ async def number_mode_changed(event) -> None:
 
 page = Page()
 teacher = TeachRow(page)
+inside_code, own_network_code = Later("inside"), Later("own_network")
 pad.connect(create_proxy(page.recognize), create_proxy(page.clear), create_proxy(page.select))
 
 
 async def open_network_file(name: str, size: int, buffer) -> bool:
     """A network file the person opened or dropped (pad.js reads it): see own_network.py."""
     try:
-        own_network = await import_later("own_network")
+        own_network = await own_network_code.load()
     except Exception as e:  # offline before the service worker cached it
         page.message.textContent = f"“{name}” could not be opened: {one_line(e)}."
         return False

@@ -48,8 +48,7 @@ class Teachers:
     """Trained networks whose averaged softened outputs the student learns from."""
 
     def __init__(self, paths: list[str], deskew: bool, temperature: float, weight: float) -> None:
-        if temperature <= 0 or not 0 < weight <= 1:
-            raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
+        check_weights(temperature, weight)
         self.paths, self.temperature, self.weight = list(paths), temperature, weight
         self.networks = [load_teacher(p, deskew) for p in self.paths]
 
@@ -63,6 +62,12 @@ class Teachers:
         """What a network's meta records of its teachers: file names and SHA-256."""
         return [{"file": Path(p).name, "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()}
                 for p in self.paths]
+
+
+def check_weights(temperature: float, weight: float) -> None:
+    """Raise ValueError unless the temperature and the teachers' weight make an objective."""
+    if temperature <= 0 or not 0 < weight <= 1:
+        raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
 
 
 def load_teacher(path: str, deskew: bool) -> MLP:

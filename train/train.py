@@ -27,7 +27,7 @@ from .augment import Augment
 from .batches import Batches
 from .data import load_mnist, training_data_checksum
 from .deskew import deskew
-from .distill import Teachers, load_teacher
+from .distill import Teachers, check_weights, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
 from .saving import check_outputs, copy_atomically, remove_partials
@@ -245,8 +245,8 @@ def check_settings(args: argparse.Namespace) -> None:
         raise ValueError("--dropout must be in [0, 1)")
     if args.teachers < 0:
         raise ValueError("--teachers must be at least 0")
-    if (args.teacher or args.teachers) and (args.temperature <= 0 or not 0 < args.distill <= 1):
-        raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
+    if args.teacher or args.teachers:
+        check_weights(args.temperature, args.distill)
     for path in args.teacher:
         load_teacher(path, args.deskew)
     check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
