@@ -76,7 +76,7 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
 def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float]:
     """The weights of segment's features that cut the numbers right most often: an averaged
     structured perceptron (Collins 2002), starting from START."""
-    names = (*segment.DIGIT_FEATURES, *segment.JOIN_FEATURES)
+    names = (*segment.DIGIT_FEATURES, *segment.JOIN_FEATURES, *segment.PAIR_FEATURES)
     layouts = []
     for number in numbers:
         layout = reader.layout(number.strokes)

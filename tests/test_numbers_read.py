@@ -73,6 +73,35 @@ def test_best_cut_finds_the_highest_scoring_runs():
     assert segment._best_cut(3, score) == [(0, 1), (1, 2), (2, 3)]
 
 
+def test_best_cut_adds_the_score_of_neighbouring_runs():
+    """A pair score between neighbouring runs changes which cut is best."""
+    score = {(0, 1): -1.0, (1, 2): -1.0, (0, 2): -2.5, (2, 3): 0.0}
+    assert segment._best_cut(3, score) == [(0, 1), (1, 2), (2, 3)]
+    penalty = {((0, 1), (1, 2)): -1.0}  # only this pair of neighbours costs something
+    assert segment._best_cut(3, score, lambda a, b: penalty.get((a, b), 0.0)) == [
+        (0, 2), (2, 3)]
+
+
+def test_hollow_is_the_height_no_stroke_covers():
+    """A 1's flag and foot alone leave the middle of their height empty; a digit's own
+    strokes cover it."""
+    flag_foot = segment._boxes(segment._points(ONE_FLAG_FOOT[1:]))
+    assert segment._hollow(flag_foot) == pytest.approx(92 - 22)
+    assert segment._hollow(segment._boxes(segment._points(FOUR))) == 0.0
+    assert segment._hollow(segment._boxes(segment._points(FIVE))) == 0.0
+    assert segment._hollow(segment._boxes(segment._points(ONE))) == 0.0
+
+
+def test_step_is_how_far_neighbours_bottoms_differ():
+    """An open 4's L, read alone, ends far above its stem's bottom; digits side by side on
+    one line do not (up to STEP_FREE of the taller one's height)."""
+    l_shape, stem = segment._boxes(segment._points(OPEN_FOUR))
+    assert segment._step([l_shape], [stem]) == pytest.approx(
+        (90 - 55) / 80 - segment.STEP_FREE)
+    one, zero = segment._boxes(segment._points(number(ONE, ZERO)))
+    assert segment._step([one], [zero]) == 0.0
+
+
 def test_candidate_runs_never_cross_a_forced_cut_and_are_bounded():
     runs = segment._candidate_runs([False, True, False, False], longest=2)
     assert runs == [(0, 1), (0, 2), (1, 2), (2, 3), (2, 4), (3, 4), (3, 5), (4, 5)]

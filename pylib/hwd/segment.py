@@ -83,20 +83,24 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "redundant",  # end strokes without which the network reads the same digit
                   "detached",  # how far its strokes' ink is apart: a shortest spanning tree's links
                   "linked",  # links of that tree where the ink touches (closer than TOUCH)
-                  "composed")  # its margin, if no end stroke less reads the same digit
+                  "composed",  # its margin, if no end stroke less reads the same digit
+                  "hollow")  # how much of its height no stroke covers (in heights)
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
                  "gap",  # how wide the empty cut between them is (in heights, >= 0)
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to FAR)
-WEIGHTS = {"confidence": -1.93, "margin": 3.01, "short": -7.8, "very short": -12.9, "wide": -1.48,
-           "lifted": -25.5, "raised": -48, "strokes": -0.269, "digit": 0.269, "spread": -6.11,
-           "redundant": -0.183, "detached": -12, "linked": -0.657, "composed": 2, "join": -2.27,
-           "overlap": -0.24, "depth": -33.3, "gap": 6.9, "touch": -0.0889, "apart": -0.312}
+PAIR_FEATURES = ("step",)  # how far two neighbouring digits' bottoms differ (see _step)
+WEIGHTS = {"confidence": -1.73, "margin": 2.61, "short": -5.93, "very short": -17.5,
+           "wide": -1.31, "lifted": -14.9, "raised": -24.5, "strokes": -0.623, "digit": 0.623,
+           "spread": -6.7, "redundant": -0.111, "detached": -4.4, "linked": 0.252,
+           "composed": 1.74, "hollow": -15, "join": -2.62, "overlap": -0.597, "depth": -32.2,
+           "gap": 4.06, "touch": -0.706, "apart": -1.98, "step": -28.7}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
+STEP_FREE = 0.1  # neighbours' bottoms may differ by this much of the taller's height
 MARGIN = 10.0  # log-odds of the top digit over the second beyond which all are sure
 TOUCH = 0.01  # ink closer than this (in heights) touches
 FAR = 0.6  # and ink further apart than this counts as this far
@@ -143,12 +147,18 @@ class Layout:
     joins: list[list[float]]  # k -> JOIN_FEATURES of boxes[k] and boxes[k + 1]
     digits: dict[tuple[int, int], Digit]
 
+    def pair(self, a: tuple[int, int], b: tuple[int, int]) -> list[float]:
+        """PAIR_FEATURES of two neighbouring runs a and b, read as two digits."""
+        return [_step(self.boxes[a[0]:a[1]], self.boxes[b[0]:b[1]])]
+
     def features(self, cut: Sequence[tuple[int, int]]) -> list[float]:
-        """The features of a way to cut the strokes (DIGIT_FEATURES + JOIN_FEATURES)."""
-        total = [0.0] * (len(DIGIT_FEATURES) + len(JOIN_FEATURES))
-        for i, j in cut:
-            values = self.runs[i, j] + [sum(f[n] for f in self.joins[i:j - 1])
-                                        for n in range(len(JOIN_FEATURES))]
+        """The features of a way to cut the strokes (DIGIT_FEATURES + JOIN_FEATURES +
+        PAIR_FEATURES)."""
+        total = [0.0] * (len(DIGIT_FEATURES) + len(JOIN_FEATURES) + len(PAIR_FEATURES))
+        for n, (i, j) in enumerate(cut):
+            values = self.runs[i, j] + [sum(f[k] for f in self.joins[i:j - 1])
+                                        for k in range(len(JOIN_FEATURES))]
+            values += self.pair(cut[n - 1], (i, j)) if n else [0.0] * len(PAIR_FEATURES)
             total = [t + v for t, v in zip(total, values, strict=True)]
         return total
 
@@ -156,10 +166,11 @@ class Layout:
         """The way to cut with the highest score (dynamic programming over the runs)."""
         digit_w = [weights[name] for name in DIGIT_FEATURES]
         join_w = [weights[name] for name in JOIN_FEATURES]
+        pair_w = [weights[name] for name in PAIR_FEATURES]
         join = [_dot(join_w, f) for f in self.joins]
         score = {(i, j): _dot(digit_w, f) + sum(join[i:j - 1])
                  for (i, j), f in self.runs.items()}
-        return _best_cut(len(self.boxes), score)
+        return _best_cut(len(self.boxes), score, lambda a, b: _dot(pair_w, self.pair(a, b)))
 
 
 class Reader:
@@ -264,7 +275,7 @@ class Reader:
             links = _spanning_tree(range(i, j), apart)
             composed = values[1] if j - i > 1 and not same else 0.0
             values += [float(same), sum(links), float(sum(link < TOUCH for link in links)),
-                       composed]
+                       composed, _hollow(boxes[i:j]) / height]
         return Layout(boxes, features, joins, digits)
 
     def _ink_distance(self, a: tuple[tuple[float, float], ...],
@@ -362,18 +373,53 @@ def _is_fragment(stroke: _Stroke, baseline: float, height: float) -> bool:
             or baseline - stroke.bottom > FRAGMENT_LIFT * height)
 
 
-def _best_cut(n: int, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
-    """The runs covering 0..n with the largest total score (dynamic programming)."""
-    best = [0.0] + [-math.inf] * n
-    previous = [0] * (n + 1)
-    for (i, j), s in sorted(score.items(), key=lambda item: item[0][1]):
-        if best[i] + s > best[j]:
-            best[j], previous[j] = best[i] + s, i
-    cut, j = [], n
-    while j > 0:
-        cut.append((previous[j], j))
-        j = previous[j]
+def _best_cut(n: int, score: dict[tuple[int, int], float],
+              pair: Callable[[tuple[int, int], tuple[int, int]], float] = lambda a, b: 0.0
+              ) -> list[tuple[int, int]]:
+    """The runs covering 0..n with the largest total score: each run's ``score`` plus
+    ``pair(a, b)`` for each two neighbouring runs a, b (dynamic programming over the last
+    run of a cut)."""
+    ending: dict[int, list[tuple[int, int]]] = {}
+    best: dict[tuple[int, int], float] = {}  # run -> the best cut of 0..j ending with it
+    previous: dict[tuple[int, int], tuple[int, int] | None] = {}
+    for run in sorted(score, key=lambda r: (r[1], r[0])):
+        i, j = run
+        if i == 0:
+            best[run], previous[run] = score[run], None
+        else:
+            options = [(best[a] + pair(a, run), a) for a in ending.get(i, [])]
+            if not options:
+                continue
+            value, previous[run] = max(options, key=lambda option: option[0])
+            best[run] = value + score[run]
+        ending.setdefault(j, []).append(run)
+    last: tuple[int, int] | None = max(ending[n], key=best.__getitem__)
+    cut = []
+    while last is not None:
+        cut.append(last)
+        last = previous[last]
     return cut[::-1]
+
+
+def _step(a: Sequence[_Stroke], b: Sequence[_Stroke]) -> float:
+    """How far two neighbouring digits' bottoms differ, as a fraction of the taller one's
+    height, beyond STEP_FREE: digits side by side stand on one line, where a 4's L read
+    alone ends halfway up its stem."""
+    bottoms = [max(s.bottom for s in g) for g in (a, b)]
+    tallest = max(max(s.bottom for s in g) - min(s.top for s in g) for g in (a, b))
+    return max(abs(bottoms[0] - bottoms[1]) / max(tallest, 1e-9) - STEP_FREE, 0.0)
+
+
+def _hollow(group: Sequence[_Stroke]) -> float:
+    """How much of a group's height no stroke covers: each stroke's ink spans its vertical
+    extent, and a digit's strokes together span the digit's (a 1's flag and foot alone,
+    one above the other, leave the middle empty)."""
+    empty, reached = 0.0, math.inf
+    for top, bottom in sorted((s.top, s.bottom) for s in group):
+        if top > reached:
+            empty += top - reached
+        reached = bottom if reached == math.inf else max(reached, bottom)
+    return empty
 
 
 def _spanning_tree(nodes: Sequence[int], distance: Callable[[int, int], float]) -> list[float]:
