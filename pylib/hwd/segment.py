@@ -21,18 +21,22 @@ added after the next digit).  Writing goes left to right on one line, so:
    the second, how much shorter than the line, wider than it is tall, or lifted off the
    baseline the digit is, how much wider than its widest stroke it is, how many of its end
    strokes the network could do without, reading the same digit, whether it reads the whole
-   as a digit that no part of it reads, and how far apart its strokes' ink is along a
-   shortest spanning tree) and of the neighbours it joins (``JOIN_FEATURES``: how much they
-   overlap, how far their ink is apart).  Strokes that overlap substantially or whose ink
-   touches tend to be joined, a run that does not stand on the baseline is no digit alone,
-   the strokes of one digit nest (a 4's stem within its L, a 5's flag above its body) where
-   two digits stand side by side, and hang together, each near another (a 1's flag and
-   foot both touch its stem, though they lie side by side, far apart), a stroke that
-   changes nothing in the network's reading of a digit is probably not part of it, one
-   that turns two parts into a new digit (an L and a stem into a 4) probably is, and
-   between these the network's confidence tips the balance.  Dynamic programming
-   finds the best-scoring cut exactly.  The weights were fitted on numbers written by half
-   of the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
+   as a digit that no part of it reads, how far apart its strokes' ink is along a
+   shortest spanning tree, and how much of its height no stroke covers), of the neighbours
+   it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is apart) and of
+   each two digits side by side (``PAIR_FEATURES``: how far their bottoms differ).
+   Strokes that overlap substantially or whose ink touches tend to be joined, a run that
+   does not stand on the baseline is no digit alone, the strokes of one digit nest (a 4's
+   stem within its L, a 5's flag above its body) where two digits stand side by side, and
+   hang together, each near another (a 1's flag and foot both touch its stem, though they
+   lie side by side, far apart), and together cover the digit's height (a 1's flag and
+   foot alone leave its middle empty), two digits side by side stand on one line (a 4's L
+   read alone ends halfway up its stem), a stroke that changes nothing in the network's
+   reading of a digit is probably not part of it, one that turns two parts into a new
+   digit (an L and a stem into a 4) probably is, and between these the network's
+   confidence tips the balance.  Dynamic programming over the last digit of a cut finds
+   the best-scoring cut exactly.  The weights were fitted on numbers written by half of
+   the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
    docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
@@ -51,9 +55,10 @@ baseline (they look like fragments).  Where the geometry is ambiguous it is only
 its cues: the MNIST-trained network is sure of most shapes, fragments included, so a 4's L
 that touches the digit before it can still be given to that digit, its stem read as a 1,
 a 5's flag reaching over the next digit can be given to that digit, a small 4 whose L
-stands beside its stem without touching it is read as a 2 and a 1, and a 1 with a flag
-and a foot pointing only left from an upright stem can be read as two 1s.  Signs, decimal
-points and other characters are read as digits too.
+stands well apart from its stem can be read as a 2 and a 1 (the "step" and "composed"
+features catch most of them), a 1 beside an open 4 can take the 4's L ("41" for "14"),
+and a stray dot is given to whichever neighbour scores better.  Signs, decimal points and
+other characters are read as digits too.
 """
 
 from __future__ import annotations
