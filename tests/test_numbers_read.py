@@ -330,3 +330,28 @@ def test_numbers_by_real_writers_are_segmented(writers: dict, gap_class: str):
     reader = Reader(hwd.load(models.resolve(None)).feedforward)
     right = sum(tuple(d.strokes for d in reader.read(n.strokes)) == n.groups for n in sample)
     assert right / len(sample) >= UNIPEN_SEGMENTED[gap_class], right
+
+
+# Writing styles the rule once misread (writers of the tune half, whose numbers the weights
+# were fitted on): the label, how many numbers of 3 digits with one such digit in the middle
+# it must segment right, of how many (the rule before the "hollow" and "step" cues: 5 and 16).
+STYLES = {("ibm", "r01-13"): (1, 10, 10),  # a 1 whose flag and foot both point left
+          ("ced", "AYML3525"): (4, 18, 20)}  # small 4s whose L stands apart from the stem
+
+
+@pytest.mark.parametrize("writer", list(STYLES))
+def test_styles_once_misread_are_segmented(writers: dict, writer: tuple[str, str]):
+    from train import unipen_numbers
+
+    label, needed, total = STYLES[writer]
+    own = writers[writer]
+    special = [d for d in own if d["label"] == label and len(d["strokes"]) > 1]
+    others = [d for d in own if d["label"] != label]
+    rng = random.Random(5)
+    numbers = [unipen_numbers.build([a, digit, b], "gap", rng)
+               for digit in special for _ in range(total // len(special))
+               for a, b in [rng.sample(others, 2)]]
+    assert len(numbers) == total
+    reader = Reader(hwd.load(models.resolve(None)).feedforward)
+    right = sum(tuple(d.strokes for d in reader.read(n.strokes)) == n.groups for n in numbers)
+    assert right >= needed, right
