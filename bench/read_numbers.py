@@ -3,19 +3,19 @@
     HWD_DATA_DIR=../shared/data python bench/read_numbers.py [--n 400] [--writers all|tune|check]
     HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 300
 
-Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them:
-natural size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n``
-per gap class.  For each gap class it prints: segmentation accuracy (every digit's strokes
-grouped right), digit accuracy (digits grouped right and read right), whole-number accuracy,
-and beside them what perfect segmentation gives (the number; each digit drawn alone, i.e.
-the single-digit accuracy of the same drawings), the cost (digits rasterized and read
-per number, ms per number in CPython), and how many writers the misgrouped numbers come
-from (misses cluster: a writer's style repeats in all the numbers made of their digits, so
-a few writers can decide a class's figure whatever ``--n`` is).  The segmentation's
-settings were tuned on the ``tune`` half of the writers (``--fit``); ``check`` is the
-other half.  (Not named
-numbers.py: the standard library's ``numbers``, which numpy imports, would be shadowed for
-every script in bench/.)
+Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them: natural
+size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n`` per gap
+class.  For each gap class it prints: segmentation accuracy (every digit's strokes grouped
+right), digit accuracy (digits grouped right and read right), whole-number accuracy, and
+beside them what perfect segmentation gives (the number; each digit drawn alone, i.e. the
+single-digit accuracy of the same drawings), the cost (digits rasterized and read per
+number, ms per number in CPython), how many writers the misgrouped numbers come from (misses
+cluster: a writer's style repeats in all the numbers made of their digits, so a few writers
+can decide a class's figure whatever ``--n`` is), and how many misgrouped numbers were out
+of reach (their right digits not among the candidates, so no weights could find them).  The
+segmentation's settings were tuned on the ``tune`` half of the writers (``--fit``);
+``check`` is the other half.  (Not named numbers.py: the standard library's ``numbers``,
+which numpy imports, would be shadowed for every script in bench/.)
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
         reads, start = reader.reads, time.perf_counter()
         digits = reader.read(number.strokes)
         seconds = time.perf_counter() - start
+        # Misgrouped with the right digits not even among the candidates (a stroke further
+        # from its digit than the rule lets any stroke join): no weights could find it.
+        layout = reader.layout(number.strokes)
+        out_of_reach = not all(run in layout.runs for run in _truth(layout, number))
         found = {d.strokes: d.digit for d in digits}
         right = [alone[_key(number, g)] == label
                  for g, label in zip(number.groups, number.labels, strict=True)]
@@ -59,6 +63,7 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["segmented"] += tuple(d.strokes for d in digits) == number.groups
             if tuple(d.strokes for d in digits) != number.groups:
                 misgrouped[name].add(number.writer)
+                t["out of reach"] += out_of_reach
             t["digits"] += len(number.labels)
             t["digits right"] += sum(found.get(g) == label
                                      for g, label in zip(number.groups, number.labels,
@@ -80,9 +85,7 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
     layouts = []
     for number in numbers:
         layout = reader.layout(number.strokes)
-        position = {box.index: k for k, box in enumerate(layout.boxes)}
-        truth = sorted((min(position[i] for i in g), max(position[i] for i in g) + 1)
-                       for g in number.groups)
+        truth = _truth(layout, number)
         if all(run in layout.runs for run in truth):  # else no weights could find it
             layouts.append((layout, truth))
     weights = [START.get(name, 0.0) for name in names]
@@ -99,6 +102,13 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
             total = [t + w for t, w in zip(total, weights, strict=True)]
             steps += 1
     return {name: t / steps for name, t in zip(names, total, strict=True)}
+
+
+def _truth(layout: segment.Layout, number: unipen_numbers.Number) -> list[tuple[int, int]]:
+    """The right digits as runs [i, j) of the layout's strokes (sorted left to right)."""
+    position = {box.index: k for k, box in enumerate(layout.boxes)}
+    return sorted((min(position[i] for i in g), max(position[i] for i in g) + 1)
+                  for g in number.groups)
 
 
 def _key(number: unipen_numbers.Number, group: tuple[int, ...]) -> tuple:
@@ -120,7 +130,8 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
     low_high = {name: f"{lo:+.0%}..{hi:+.0%}" for name, (lo, hi)
                 in unipen_numbers.GAP_CLASSES.items()}
     print(f"{'gap class':<22}{'numbers':>8}{'segmented':>11}{'digits':>9}{'number':>9}"
-          f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}{'writers':>9}")
+          f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}{'writers':>9}"
+          f"{'out of reach':>14}")
     for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
         t = tally.get(name)
         if not t:
@@ -130,7 +141,8 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
         print(f"{label:<22}{n:>8.0f}{t['segmented'] / n:>11.2%}"
               f"{t['digits right'] / t['digits']:>9.2%}{t['number right'] / n:>9.2%}"
               f"{t['perfect number right'] / n:>14.2%}{t['alone right'] / t['digits']:>8.2%}"
-              f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}{t['writers']:>9.0f}")
+              f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}{t['writers']:>9.0f}"
+              f"{t['out of reach']:>14.0f}")
 
 
 def main() -> int:
