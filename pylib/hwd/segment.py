@@ -97,11 +97,11 @@ JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "touch",  # 1 if their ink touches or crosses (closer than TOUCH)
                  "apart")  # how far apart their ink is (in heights, up to FAR)
 PAIR_FEATURES = ("step",)  # how far two neighbouring digits' bottoms differ (see _step)
-WEIGHTS = {"confidence": -1.73, "margin": 2.61, "short": -5.93, "very short": -17.5,
-           "wide": -1.31, "lifted": -14.9, "raised": -24.5, "strokes": -0.623, "digit": 0.623,
-           "spread": -6.7, "redundant": -0.111, "detached": -4.4, "linked": 0.252,
-           "composed": 1.74, "hollow": -15, "join": -2.62, "overlap": -0.597, "depth": -32.2,
-           "gap": 4.06, "touch": -0.706, "apart": -1.98, "step": -28.7}
+WEIGHTS = {"confidence": -1.93, "margin": 3.01, "short": -7.8, "very short": -12.9, "wide": -1.48,
+           "lifted": -25.5, "raised": -48, "strokes": -0.269, "digit": 0.269, "spread": -6.11,
+           "redundant": -0.183, "detached": -12, "linked": -0.657, "composed": 2, "hollow": -10,
+           "join": -2.27, "overlap": -0.24, "depth": -33.3, "gap": 6.9, "touch": -0.0889,
+           "apart": -0.312, "step": -20}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
