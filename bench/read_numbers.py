@@ -2,6 +2,8 @@
 
     HWD_DATA_DIR=../shared/data python bench/read_numbers.py [--n 400] [--writers all|tune|check]
     HWD_DATA_DIR=../shared/data python bench/read_numbers.py --fit --writers tune --n 300
+    HWD_DATA_DIR=../shared/data python bench/read_numbers.py --writers tune --n 1000 \
+        --search hollow=0,-3,-6,-10,-15 --search step=0,-5,-10,-20,-30
 
 Numbers of 2 to 12 UNIPEN digits of one writer (train/unipen_numbers.py builds them: natural
 size ratios, size and baseline jitter, a late bar or flag in 30 % of them), ``--n`` per gap
@@ -21,6 +23,7 @@ which numpy imports, would be shadowed for every script in bench/.)
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import time
 from collections import defaultdict
@@ -82,12 +85,7 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
     """The weights of segment's features that cut the numbers right most often: an averaged
     structured perceptron (Collins 2002), starting from START."""
     names = (*segment.DIGIT_FEATURES, *segment.JOIN_FEATURES, *segment.PAIR_FEATURES)
-    layouts = []
-    for number in numbers:
-        layout = reader.layout(number.strokes)
-        truth = _truth(layout, number)
-        if all(run in layout.runs for run in truth):  # else no weights could find it
-            layouts.append((layout, truth))
+    layouts = [(layout, truth) for layout, truth, _ in _reachable(reader, numbers)]
     weights = [START.get(name, 0.0) for name in names]
     total, steps = [0.0] * len(names), 0
     rng = random.Random(0)
@@ -102,6 +100,37 @@ def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float
             total = [t + w for t, w in zip(total, weights, strict=True)]
             steps += 1
     return {name: t / steps for name, t in zip(names, total, strict=True)}
+
+
+def search(reader: Reader, numbers: list[unipen_numbers.Number],
+           grid: dict[str, list[float]]) -> dict[str, float]:
+    """The weights that cut the numbers right most often when only the features in ``grid``
+    change (every combination of their values is tried; the others keep the reader's):
+    how new features are weighed without moving the fitted ones.  Prints each try."""
+    layouts = _reachable(reader, numbers)
+    best, most = dict(reader.weights), -1
+    for values in itertools.product(*grid.values()):
+        weights = reader.weights | dict(zip(grid, values, strict=True))
+        right: dict[str, int] = defaultdict(int)
+        for layout, truth, gap_class in layouts:
+            right[gap_class] += layout.best(weights) == truth
+        print(dict(zip(grid, values, strict=True)), dict(right), sum(right.values()))
+        if sum(right.values()) > most:  # ties: the first tried
+            best, most = weights, sum(right.values())
+    return best
+
+
+def _reachable(reader: Reader, numbers: list[unipen_numbers.Number]
+               ) -> list[tuple[segment.Layout, list[tuple[int, int]], str]]:
+    """Each number's layout, right digits (as runs) and gap class, for the numbers whose
+    right digits are among the candidates (for the others no weights could find them)."""
+    layouts = []
+    for number in numbers:
+        layout = reader.layout(number.strokes)
+        truth = _truth(layout, number)
+        if all(run in layout.runs for run in truth):
+            layouts.append((layout, truth, number.gap_class))
+    return layouts
 
 
 def _truth(layout: segment.Layout, number: unipen_numbers.Number) -> list[tuple[int, int]]:
@@ -154,7 +183,14 @@ def main() -> int:
     p.add_argument("--data", help="the folder holding unipen-digits/ (default $HWD_DATA_DIR)")
     p.add_argument("--fit", action="store_true",
                    help="fit the segmentation's weights on these numbers and print them")
+    p.add_argument("--search", action="append", default=[], metavar="NAME=V1,V2,...",
+                   help="weigh these features on these numbers, the others as they are "
+                        "(repeat for several: every combination is tried); print the best")
     args = p.parse_args()
+    grid = {name: [float(v) for v in values.split(",")]
+            for name, values in (a.split("=", 1) for a in args.search)}
+    if unknown := set(grid) - set(segment.WEIGHTS):
+        p.error(f"no such feature: {', '.join(sorted(unknown))}")
     writers = unipen_numbers.by_writer(unipen.drawings(args.data))
     check = set(unipen_numbers.halves(writers)[1])
     if args.writers != "all":
@@ -166,10 +202,10 @@ def main() -> int:
           f"{len(writers)} writers ({args.writers}); network {models.resolve(args.network)}")
     alone = read_alone(network, numbers)
     reader = Reader(network.feedforward, max_cache=10**9)
-    if not args.fit:
+    if not args.fit and not grid:
         print_table(measure(reader, numbers, alone, check))
         return 0
-    reader.weights = fit(reader, numbers)
+    reader.weights = search(reader, numbers, grid) if grid else fit(reader, numbers)
     print("WEIGHTS = {" + ", ".join(f'"{k}": {v:.3g}' for k, v in reader.weights.items()) + "}")
     print_table(measure(reader, numbers, alone))
     return 0
