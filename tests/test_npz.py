@@ -93,6 +93,19 @@ def test_broken_files_give_clear_errors(tmp_path):
         assert name in str(e.value)
 
 
+def test_member_names_are_read_as_utf8(tmp_path):
+    """Names are decoded as UTF-8 (not zipfile's cp437, one more module on the page's start):
+    numpy's and HWD's names are ASCII; bytes that are not UTF-8 are refused clearly."""
+    path = random_mlp([784, 10]).save(tmp_path / "net.npz", {})
+    assert hwd.load(path.read_bytes()).sizes == [784, 10]
+    raw = path.read_bytes()
+    assert raw.count(b"biases_0.npy") == 2  # the local header and the central directory
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(raw.replace(b"biases_0.npy", b"biases_\xe9.npy"))
+    with pytest.raises(NetworkFileError, match=r"bad\.npz: a member's name is not UTF-8"):
+        hwd.load(bad)
+
+
 def write_npz(path, **arrays):
     np.savez(path, **arrays)
     return path

@@ -189,12 +189,16 @@ def read_arrays(source: str | Path | bytes) -> dict[str, Array]:
                              f"{MAX_FILE_BYTES:,}")
         raw = source if isinstance(source, bytes) else Path(source).read_bytes()
         _check_zip_directory(raw)
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        # Member names as UTF-8, which .npz names are (ASCII): zipfile's default for names
+        # without the UTF-8 flag, cp437, is one more module to compile on the page's start.
+        with zipfile.ZipFile(io.BytesIO(raw), metadata_encoding="utf-8") as z:
             return _read_members(z)
     except FileNotFoundError:
         raise NetworkFileError(f"{name}: no such file") from None
     except (zipfile.BadZipFile, NotImplementedError):
         raise NetworkFileError(f"{name}: not an .npz file (not a zip; truncated?)") from None
+    except UnicodeDecodeError:
+        raise NetworkFileError(f"{name}: a member's name is not UTF-8 text") from None
     except (ValueError, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise NetworkFileError(f"{name}: {e}") from None
 
