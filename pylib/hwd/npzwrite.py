@@ -69,7 +69,7 @@ def _is_int16(matrix: PackedMatrix) -> bool:
 
 def _lanes(matrix: PackedMatrix) -> bytes:
     """Every column's lanes, column after column (Fortran order), little-endian."""
-    return b"".join(c.to_bytes(LANE_BYTES * matrix.n_out, "little") for c in matrix.columns)
+    return b"".join(map(matrix.wide_lanes, matrix.columns))
 
 
 def int16_npy(matrix: PackedMatrix) -> bytes:
