@@ -17,7 +17,8 @@ from hwd.packed import PackedMatrix
 
 def test_compact_network_is_int8_with_a_scale_per_row(tmp_path) -> None:
     mlp = random_mlp([784, 40, 10], seed=5)
-    mlp.save(tmp_path / "float.npz", {"epoch": 1}, dtype="float32")
+    mlp.save(tmp_path / "float.npz", {"epoch": 1, "history": [{"epoch": 1, "loss": 0.5}]},
+             dtype="float32")
     network = hwd.load(tmp_path / "float.npz")
     data = compact_bytes(network, levels=20)
     with np.load(io.BytesIO(data)) as z:
@@ -31,6 +32,7 @@ def test_compact_network_is_int8_with_a_scale_per_row(tmp_path) -> None:
             np.testing.assert_array_equal(z[f"biases_{l}"], mlp.biases[l])
         meta = z["meta"].tobytes().decode()
         assert '"dtype": "int8"' in meta and '"weight_levels": 20' in meta
+        assert '"epoch": 1' in meta and "history" not in meta  # the learning curve stays home
     # hwd reads the same matrix as numpy
     compact = hwd.load(data)
     with np.load(io.BytesIO(data)) as z:

@@ -141,7 +141,9 @@ def compact_bytes(network: Network, levels: int = COMPACT_LEVELS) -> bytes:
     for l, (w, b) in enumerate(zip(network.weights, network.biases, strict=True)):
         members[f"weights_{l}"], members[f"scales_{l}"] = int8_npys(w, levels)
         members[f"biases_{l}"] = npy_bytes("float32", (len(b),), struct.pack(f"<{len(b)}f", *b))
-    info = {k: v for k, v in network.meta.items() if k != "weight_shifts"}
+    # Not the training history (5 k of the default network's 6 k of meta): nothing on the
+    # page reads it, and the page parses the meta before it is ready.  models/ keeps it.
+    info = {k: v for k, v in network.meta.items() if k not in ("weight_shifts", "history")}
     info.update({"format": "hwd-network", "format_version": 1, "layers": network.sizes,
                  "activations": network.activations, "dtype": "int8", "weight_levels": levels})
     encoded = json.dumps(info).encode("utf-8")

@@ -34,7 +34,6 @@ from array import array
 from collections.abc import Sequence
 
 LANE_BYTES = 8  # the widest lane, and how lanes are read back (struct's "Q")
-LANE_BITS = 8 * LANE_BYTES
 INPUT_BITS = 30  # inputs are rounded to this many bits (fewer if the lanes are too narrow)
 _FLIP_SIGN = bytes(b ^ 0x80 for b in range(256))  # int16 high byte -> offset-binary
 _SIGNED = [b - 256 if b > 127 else b for b in range(256)]  # an int8 byte's value
@@ -132,7 +131,7 @@ class PackedMatrix:
         if signed:
             # A lane's sum may be negative, but it is above -2**(lane_bits-1) (the bound on
             # input_bits): with that added to every lane, T's digits are the lanes again.
-            total += self.half_lanes  # 2**63 in every lane
+            total += self.half_lanes  # 2**(lane_bits-1) in every lane
             bias += 1 << (self.lane_bits - 1)
         lanes = struct.unpack(f"<{self.n_out}Q", self.wide_lanes(total))
         if self.row_scales:
