@@ -30,6 +30,7 @@ from .deskew import deskew
 from .distill import Teachers, check_weights, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
+from .repen import repen
 from .saving import check_outputs, copy_atomically, remove_partials
 
 INTERRUPTED = 130  # the shell's status for a run stopped by SIGINT
@@ -67,6 +68,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
     a("--deskew", action="store_true",
       help="train on slant-corrected digits; the network then deskews its inputs (hwd.deskew)")
+    a("--repen", action="store_true",
+      help="also train on every digit redrawn along its centre line with the pad's pen "
+           "(train.repen): twice the images per epoch")
     d = p.add_argument_group("distillation (train.distill)")
     d.add_argument("--teachers", type=int, default=0, metavar="N",
                    help="first train N teachers (this recipe, seeds SEED+1..SEED+N, in "
@@ -102,6 +106,8 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
                                             x_train[-args.holdout:], y_train[-args.holdout:])
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    if args.repen:
+        x_train, y_train = np.concatenate([x_train, repen(x_train)]), np.tile(y_train, 2)
     sizes = [int(s) for s in args.layers.split(",")]
     net = MLP(sizes, args.activation, rng)
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
@@ -164,8 +170,8 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
 
 def recorded_settings(args: argparse.Namespace) -> dict:
     """The settings a network's meta records: what reproduces it, not where it was written
-    (the distillation options only when it had teachers)."""
-    skip = {"data", "out", "save", "plot"}
+    (the distillation options only when it had teachers, --repen only when given)."""
+    skip = {"data", "out", "save", "plot"} | (set() if args.repen else {"repen"})
     if not (args.teacher or args.teachers):
         skip |= {"teachers", "teacher", "temperature", "distill"}
     return {k: v for k, v in vars(args).items() if k not in skip}
