@@ -68,7 +68,8 @@ def _is_int16(matrix: PackedMatrix) -> bool:
 
 
 def _lanes(matrix: PackedMatrix) -> bytes:
-    """Every column's lanes, column after column (Fortran order), little-endian."""
+    """Every column's lanes, column after column (Fortran order), as 64-bit little-endian
+    numbers (``PackedMatrix.wide_lanes``: int8 matrices have narrower lanes)."""
     return b"".join(map(matrix.wide_lanes, matrix.columns))
 
 
