@@ -22,7 +22,8 @@ runs at once but uses only inside functions is moved into those functions (``DEF
 PyScript imports ``html`` for ``html.escape``, and ``html`` imports ``html.entities`` (a
 table of 2,231 entities, ~30 ms to compile in the browser) for ``html.unescape`` only;
 Pyodide's own start imports ``subprocess``, which imports ``locale`` for one function, and
-its package loader imports ``tempfile`` (with ``random`` and ``bisect``) to install wheels.
+its package loader imports ``tempfile`` (with ``random`` and ``bisect``) and ``zipfile`` to
+install wheels (``hwd`` reads its networks' zips without ``zipfile``).
 The deferred modules are still shipped (the imports are followed in the original sources),
 so the functions work when called.
 
@@ -57,7 +58,7 @@ INTERPRETER = ["encodings", "encodings.aliases", "encodings.utf_8", "encodings.l
                "encodings.ascii", "site", "zipimport"]
 # module -> the modules whose import it runs only when a function that needs them is called
 DEFERRED = {"html": ("html.entities",), "subprocess": ("locale",),
-            "pyodide._package_loader": ("tempfile",)}
+            "pyodide._package_loader": ("tempfile", "zipfile")}
 
 
 class Library:

@@ -134,14 +134,16 @@ def test_html_imports_its_entity_table_only_when_unescaping() -> None:
     assert namespace["unescape"]("&lt;&eacute;&#233;&notin;") == "<éé∉"
 
 
-def test_pyodides_start_leaves_locale_and_tempfile_to_the_functions_that_use_them() -> None:
+def test_pyodides_start_leaves_locale_tempfile_zipfile_to_the_functions_using_them() -> None:
     """subprocess (imported when Pyodide starts) imports locale for one function, and
-    Pyodide's package loader tempfile (with random, bisect) to install wheels: shipped,
-    but imported when those functions run."""
+    Pyodide's package loader tempfile (with random, bisect) and zipfile to install wheels:
+    shipped, but imported when those functions run."""
     with zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip") as z:
         for member, module, deferred in (("subprocess.py", "subprocess", "locale"),
                                          ("pyodide/_package_loader.py",
-                                          "pyodide._package_loader", "tempfile")):
+                                          "pyodide._package_loader", "tempfile"),
+                                         ("pyodide/_package_loader.py",
+                                          "pyodide._package_loader", "zipfile")):
             tree = ast.parse(strip(z.read(member).decode(), module))
             assert deferred not in imports(tree, module, False, everywhere=False)
             assert deferred in imports(tree, module, False, everywhere=True)
