@@ -217,7 +217,9 @@ def strip(source: str, module: str = "") -> str:
 def defer_import(tree: ast.Module, deferred: str) -> None:
     """Move the module-level ``import deferred`` or ``from deferred import ...`` of ``tree``
     into each function (or method) that uses a name it binds; refuse if code that runs when
-    the module is imported uses one (a decorator, a default, a class attribute too)."""
+    the module is imported uses one (a decorator, a default, a class attribute too).
+    Annotations stay as written: Python 3.14 evaluates them only when asked (PEP 649), and
+    only introspecting them (``typing.get_type_hints``) would then miss the name."""
     moved = [node for node in tree.body
              if (isinstance(node, ast.ImportFrom) and node.module == deferred and not node.level)
              or (isinstance(node, ast.Import) and [a.name for a in node.names] == [deferred])]
