@@ -17,6 +17,16 @@ a reached module names in such a call (or as an ``encoding`` argument) are kept 
 The kept modules are shipped without comments and docstrings (``ast.unparse``): the
 same code, 45 % fewer bytes; ``__doc__`` is then None, as under ``python -OO``.
 
+Every first visit compiles the modules it imports from source, so an import that a module
+runs at once but uses only inside functions is moved into those functions (``DEFERRED``):
+PyScript imports ``html`` for ``html.escape``, and ``html`` imports ``html.entities`` (a
+table of 2,231 entities, ~30 ms to compile in the browser) for ``html.unescape`` only;
+Pyodide's own start imports ``subprocess``, which imports ``locale`` for one function, and
+its package loader imports ``tempfile`` (with ``random`` and ``bisect``) and ``zipfile`` to
+install wheels (``hwd`` reads its networks' zips without ``zipfile``).
+The deferred modules are still shipped (the imports are followed in the original sources),
+so the functions work when called.
+
 This module runs under Pyodide's own Python (3.14, in Node.js, started by build.py
 through ``pyodide.mjs`` beside this file), so that ``ast`` parses the sources exactly
 as the browser will run them:
@@ -46,6 +56,9 @@ _CODEC_CALLS = {"decode", "encode", "lookup", "getdecoder", "getencoder", "getre
 # (zipimport) and for its codecs.
 INTERPRETER = ["encodings", "encodings.aliases", "encodings.utf_8", "encodings.latin_1",
                "encodings.ascii", "site", "zipimport"]
+# module -> the modules whose import it runs only when a function that needs them is called
+DEFERRED = {"html": ("html.entities",), "subprocess": ("locale",),
+            "pyodide._package_loader": ("tempfile", "zipfile")}
 
 
 class Library:
@@ -100,7 +113,7 @@ class Library:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
             for name in sorted(names):
-                member, source = self.members[name], strip(self.sources[name])
+                member, source = self.members[name], strip(self.sources[name], name)
                 if compiled:
                     member, data = member[:-3] + ".pyc", bytecode(source, member)
                 else:
@@ -186,8 +199,9 @@ def _never_runs(test: ast.expr) -> bool:
                       'sys.platform == "win32"', 'os.name == "nt"')
 
 
-def strip(source: str) -> str:
-    """The same code without comments and docstrings."""
+def strip(source: str, module: str = "") -> str:
+    """The same code without comments and docstrings, and the import of ``DEFERRED[module]``
+    moved into the functions that use it."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
@@ -195,7 +209,45 @@ def strip(source: str) -> str:
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                     and isinstance(body[0].value.value, str):
                 node.body = body[1:] or [ast.Pass()]
+    for deferred in DEFERRED.get(module, ()):
+        defer_import(tree, deferred)
     return ast.unparse(tree) + "\n"
+
+
+def defer_import(tree: ast.Module, deferred: str) -> None:
+    """Move the module-level ``import deferred`` or ``from deferred import ...`` of ``tree``
+    into each function (or method) that uses a name it binds; refuse if code that runs when
+    the module is imported uses one (a decorator, a default, a class attribute too).
+    Annotations stay as written: Python 3.14 evaluates them only when asked (PEP 649), and
+    only introspecting them (``typing.get_type_hints``) would then miss the name."""
+    moved = [node for node in tree.body
+             if (isinstance(node, ast.ImportFrom) and node.module == deferred and not node.level)
+             or (isinstance(node, ast.Import) and [a.name for a in node.names] == [deferred])]
+    if len(moved) != 1:
+        raise ValueError(f"expected one module-level 'import {deferred}' or "
+                         f"'from {deferred} import ...'")
+    names = {alias.asname or alias.name.split(".")[0] for alias in moved[0].names}
+    tree.body.remove(moved[0])
+
+    def uses(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+    def move_into(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                runs_now = [*node.decorator_list, *node.args.defaults,
+                            *filter(None, node.args.kw_defaults)]
+                if any(map(uses, runs_now)):
+                    raise ValueError(f"a decorator or default uses {sorted(names)}")
+                if uses(node):
+                    node.body.insert(0, moved[0])
+            elif isinstance(node, ast.ClassDef) and not any(map(uses, [*node.bases,
+                                                                       *node.decorator_list])):
+                move_into(node.body)
+            elif uses(node):
+                raise ValueError(f"module-level code uses {sorted(names)} from {deferred}")
+
+    move_into(tree.body)
 
 
 def main(argv: list[str]) -> int:

@@ -17,7 +17,7 @@ import pytest
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT))
-from buildtools.stdlib import Library, imports, strip
+from buildtools.stdlib import Library, defer_import, imports, strip
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +118,66 @@ def test_imports_everywhere_and_relative() -> None:
     assert imports(tree, "pkg.mod", False, everywhere=True) == {"os.path", "pkg.x", "pkg.x.y",
                                                                  "pkg.x.z"}
     assert imports(tree, "pkg.mod", False, everywhere=False) == {"os.path"}
+
+
+def test_html_imports_its_entity_table_only_when_unescaping() -> None:
+    """The shipped html module (PyScript imports it for escape) leaves html.entities, 30 ms
+    of compiling on a first visit, to the first unescape."""
+    with zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip") as z:
+        shipped = strip(z.read("html/__init__.py").decode(), "html")
+    tree = ast.parse(shipped)
+    assert imports(tree, "html", True, everywhere=False) == {"re"}
+    assert "html.entities" in imports(tree, "html", True, everywhere=True)
+    namespace: dict = {}
+    exec(compile(shipped, "<html>", "exec"), namespace)
+    assert namespace["escape"]("<a & b>") == "&lt;a &amp; b&gt;"
+    assert namespace["unescape"]("&lt;&eacute;&#233;&notin;") == "<éé∉"
+
+
+def test_pyodides_start_leaves_locale_tempfile_zipfile_to_the_functions_using_them() -> None:
+    """subprocess (imported when Pyodide starts) imports locale for one function, and
+    Pyodide's package loader tempfile (with random, bisect) and zipfile to install wheels:
+    shipped, but imported when those functions run."""
+    with zipfile.ZipFile(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip") as z:
+        for member, module, deferred in (("subprocess.py", "subprocess", "locale"),
+                                         ("pyodide/_package_loader.py",
+                                          "pyodide._package_loader", "tempfile"),
+                                         ("pyodide/_package_loader.py",
+                                          "pyodide._package_loader", "zipfile")):
+            tree = ast.parse(strip(z.read(member).decode(), module))
+            assert deferred not in imports(tree, module, False, everywhere=False)
+            assert deferred in imports(tree, module, False, everywhere=True)
+
+
+def test_a_deferred_import_moves_into_the_functions_and_methods_that_use_it() -> None:
+    source = ("import table\nimport json\n\ndef f():\n    return table.x\n\n"
+              "def g():\n    return json\n\nclass C:\n    def m(self):\n"
+              "        return [table.y for _ in '1']\n")
+    tree = ast.parse(source)
+    defer_import(tree, "table")
+    assert imports(tree, "mod", False, everywhere=False) == {"json"}
+    namespace: dict = {}
+    exec(compile(tree, "<deferred>", "exec"), namespace)  # no module "table" exists yet
+    assert "table" not in namespace and "json" in namespace
+    sys.modules["table"] = type(sys)("table")
+    try:
+        sys.modules["table"].x, sys.modules["table"].y = 1, 2
+        assert namespace["f"]() == 1 and namespace["C"]().m() == [2]
+    finally:
+        del sys.modules["table"]
+
+
+@pytest.mark.parametrize("source", [
+    "from table import big\nfirst = big[0]\n",  # module-level code
+    "import table\nclass C:\n    size = table.size\n",  # a class attribute
+    "import table\n@table.wrap\ndef f():\n    pass\n",  # a decorator
+    "import table\ndef f(x=table.default):\n    return x\n",  # a default
+])
+def test_a_deferred_import_that_runs_on_import_is_refused(source: str) -> None:
+    with pytest.raises(ValueError, match="uses"):
+        defer_import(ast.parse(source), "table")
+    with pytest.raises(ValueError, match="expected one"):
+        defer_import(ast.parse("import table.sub\n"), "table")
 
 
 def test_strip_keeps_the_code_and_drops_docstrings_and_comments() -> None:

@@ -12,11 +12,13 @@ from helpers import ROOT, random_mlp
 
 import hwd
 from hwd.npzwrite import COMPACT_LEVELS, compact_bytes, npz_bytes
+from hwd.packed import PackedMatrix
 
 
 def test_compact_network_is_int8_with_a_scale_per_row(tmp_path) -> None:
     mlp = random_mlp([784, 40, 10], seed=5)
-    mlp.save(tmp_path / "float.npz", {"epoch": 1}, dtype="float32")
+    mlp.save(tmp_path / "float.npz", {"epoch": 1, "history": [{"epoch": 1, "loss": 0.5}]},
+             dtype="float32")
     network = hwd.load(tmp_path / "float.npz")
     data = compact_bytes(network, levels=20)
     with np.load(io.BytesIO(data)) as z:
@@ -30,6 +32,7 @@ def test_compact_network_is_int8_with_a_scale_per_row(tmp_path) -> None:
             np.testing.assert_array_equal(z[f"biases_{l}"], mlp.biases[l])
         meta = z["meta"].tobytes().decode()
         assert '"dtype": "int8"' in meta and '"weight_levels": 20' in meta
+        assert '"epoch": 1' in meta and "history" not in meta  # the learning curve stays home
     # hwd reads the same matrix as numpy
     compact = hwd.load(data)
     with np.load(io.BytesIO(data)) as z:
@@ -72,6 +75,31 @@ def test_compact_matrix_transposes_for_backward_passes() -> None:
     np.testing.assert_allclose(t.dot(delta.tolist(), signed=True), dense.T @ delta,
                                rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(np.array(t.transpose().rows()), dense, rtol=1e-12)
+
+
+def test_int8_lanes_are_as_narrow_as_the_weights_allow_with_the_same_sums() -> None:
+    """int8 weights of the site's range (|q| <= 16) pack into 6-byte lanes, the full int8
+    range into 7; either way every product equals the one of 8-byte lanes (the packing
+    before narrow lanes, rebuilt here) to the last bit, for plain and signed inputs."""
+    rng = np.random.default_rng(7)
+    n_out, n_in = 300, 784
+    a = (rng.random(n_in) * (rng.random(n_in) < 0.3)).tolist()
+    signed = rng.normal(size=n_in).tolist()
+    for largest, lane_bytes in ((COMPACT_LEVELS, 6), (128, 7)):
+        q = rng.integers(-largest, min(largest, 127) + 1, size=(n_out, n_in), dtype=np.int8)
+        scales = (rng.random(n_out) + 0.5).tolist()
+        data = q.tobytes(order="F")
+        narrow = PackedMatrix.from_int8(data, n_out, n_in, scales)
+        assert narrow.lane_bytes == lane_bytes and narrow.input_bits == 30
+        wide_columns = [int.from_bytes(b"".join(
+            (int(v) + 128).to_bytes(8, "little") for v in q[:, i]), "little") for i in range(n_in)]
+        wide = PackedMatrix(wide_columns, n_out, 0, 7, scales)
+        assert narrow.dot(a) == wide.dot(a)
+        assert narrow.dot(signed, signed=True) == wide.dot(signed, signed=True)
+        assert narrow.column(5) == wide.column(5)
+        expected = (q * np.array(scales)[:, None]) @ np.array(a)  # inputs rounded to 30 bits:
+        np.testing.assert_allclose(narrow.dot(a), expected, rtol=0,  # within n_in half-steps
+                                   atol=n_in * largest * max(scales) * 2.0**-30)
 
 
 def test_huffman_only_zip_is_a_valid_npz() -> None:

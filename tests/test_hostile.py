@@ -259,6 +259,7 @@ NETWORK_FILES = {
     "zip bomb: 3 MB inflating to 3.1 GB": (lambda: zip_bomb(3100 * bombs.MIB, 3100),
                                            "inflate to 3,250,585,600 bytes"),
     "zip bomb declaring 1 KB": (lambda: zip_bomb(1024, 3100), "Bad CRC-32"),
+    "zip bomb declaring 0 bytes": (lambda: zip_bomb(0, 3100), "bad magic bytes"),
     "shape (100000000, 0)": (lambda: npz_bytes({"w": bombs.npy(header("(100000000, 0)"))}),
                              "non-zero dimensions"),
     "shape (100000, 100000)": (lambda: npz_bytes({"w": bombs.npy(header("(100000, 100000)"))}),

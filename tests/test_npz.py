@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import itertools
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
 import pytest
-from helpers import random_mlp
+from helpers import ROOT, random_mlp
 
 import hwd
 from hwd.npz import NetworkFileError, parse_npy
@@ -91,6 +93,29 @@ def test_broken_files_give_clear_errors(tmp_path):
         with pytest.raises(NetworkFileError, match=message) as e:
             hwd.load(path)
         assert name in str(e.value)
+
+
+def test_member_names_are_read_as_utf8(tmp_path):
+    """Names are decoded as UTF-8 (not zipfile's cp437, one more module on the page's start):
+    numpy's and HWD's names are ASCII; bytes that are not UTF-8 are refused clearly."""
+    path = random_mlp([784, 10]).save(tmp_path / "net.npz", {})
+    assert hwd.load(path.read_bytes()).sizes == [784, 10]
+    raw = path.read_bytes()
+    assert raw.count(b"biases_0.npy") == 2  # the local header and the central directory
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(raw.replace(b"biases_0.npy", b"biases_\xe9.npy"))
+    with pytest.raises(NetworkFileError, match=r"bad\.npz: a member's name is not UTF-8"):
+        hwd.load(bad)
+
+
+def test_reading_a_network_imports_no_zipfile():
+    """hwd reads the zip itself (struct, zlib): zipfile is ~70 ms of compiling and running
+    on the page's first visit, before it is ready (docs/browser.md)."""
+    code = ("import sys, hwd; hwd.load('models/quick.npz'); "
+            "print(sorted(m for m in sys.modules if m.startswith(('zipfile', 'encodings.cp'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def write_npz(path, **arrays):

@@ -68,8 +68,9 @@ def _is_int16(matrix: PackedMatrix) -> bool:
 
 
 def _lanes(matrix: PackedMatrix) -> bytes:
-    """Every column's lanes, column after column (Fortran order), little-endian."""
-    return b"".join(c.to_bytes(LANE_BYTES * matrix.n_out, "little") for c in matrix.columns)
+    """Every column's lanes, column after column (Fortran order), as 64-bit little-endian
+    numbers (``PackedMatrix.wide_lanes``: int8 matrices have narrower lanes)."""
+    return b"".join(map(matrix.wide_lanes, matrix.columns))
 
 
 def int16_npy(matrix: PackedMatrix) -> bytes:
@@ -141,7 +142,9 @@ def compact_bytes(network: Network, levels: int = COMPACT_LEVELS) -> bytes:
     for l, (w, b) in enumerate(zip(network.weights, network.biases, strict=True)):
         members[f"weights_{l}"], members[f"scales_{l}"] = int8_npys(w, levels)
         members[f"biases_{l}"] = npy_bytes("float32", (len(b),), struct.pack(f"<{len(b)}f", *b))
-    info = {k: v for k, v in network.meta.items() if k != "weight_shifts"}
+    # Not the training history (5 k of the default network's 6 k of meta): nothing on the
+    # page reads it, and the page parses the meta before it is ready.  models/ keeps it.
+    info = {k: v for k, v in network.meta.items() if k not in ("weight_shifts", "history")}
     info.update({"format": "hwd-network", "format_version": 1, "layers": network.sizes,
                  "activations": network.activations, "dtype": "int8", "weight_levels": levels})
     encoded = json.dumps(info).encode("utf-8")
