@@ -7,6 +7,7 @@ sample of numbers built from UNIPEN digits (bench/read_numbers.py prints the ful
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import subprocess
@@ -80,6 +81,31 @@ def test_best_cut_adds_the_score_of_neighbouring_runs():
     penalty = {((0, 1), (1, 2)): -1.0}  # only this pair of neighbours costs something
     assert segment._best_cut(3, score, lambda a, b: penalty.get((a, b), 0.0)) == [
         (0, 2), (2, 3)]
+
+
+def test_best_cut_is_the_best_of_all_cuts():
+    """On random run and pair scores, the dynamic programming finds the total of the best
+    of all cuts, enumerated one by one (an independent construction)."""
+    rng = random.Random(11)
+
+    def cuts(i: int, n: int):  # every way to cover i..n with runs of at most 3
+        if i == n:
+            yield []
+        for j in range(i + 1, min(i + 3, n) + 1):
+            for rest in cuts(j, n):
+                yield [(i, j), *rest]
+
+    for n in range(1, 7):
+        score = {(i, j): rng.uniform(-3, 1) for i in range(n) for j in range(i + 1,
+                                                                             min(i + 3, n) + 1)}
+        pairs = {(a, b): rng.uniform(-1, 1) for a in score for b in score if a[1] == b[0]}
+
+        def total(cut, pairs=pairs, score=score):
+            return (sum(score[run] for run in cut)
+                    + sum(pairs[a, b] for a, b in itertools.pairwise(cut)))
+
+        found = segment._best_cut(n, score, lambda a, b, pairs=pairs: pairs[a, b])
+        assert total(found) == pytest.approx(max(total(cut) for cut in cuts(0, n)))
 
 
 def test_hollow_is_the_height_no_stroke_covers():
