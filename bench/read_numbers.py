@@ -49,11 +49,11 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
     for number in numbers:
         reads, start = reader.reads, time.perf_counter()
         digits = reader.read(number.strokes)
-        seconds = time.perf_counter() - start
+        seconds, reads = time.perf_counter() - start, reader.reads - reads
+        grouped = tuple(d.strokes for d in digits) == number.groups
         # Misgrouped with the right digits not even among the candidates (a stroke further
         # from its digit than the rule lets any stroke join): no weights could find it.
-        layout = reader.layout(number.strokes)
-        out_of_reach = not all(run in layout.runs for run in _truth(layout, number))
+        out_of_reach = not grouped and not _in_reach(reader.layout(number.strokes), number)
         found = {d.strokes: d.digit for d in digits}
         right = [alone[_key(number, g)] == label
                  for g, label in zip(number.groups, number.labels, strict=True)]
@@ -63,8 +63,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
                 continue
             t = tally[name]
             t["numbers"] += 1
-            t["segmented"] += tuple(d.strokes for d in digits) == number.groups
-            if tuple(d.strokes for d in digits) != number.groups:
+            t["segmented"] += grouped
+            if not grouped:
                 misgrouped[name].add(number.writer)
                 t["out of reach"] += out_of_reach
             t["digits"] += len(number.labels)
@@ -74,7 +74,7 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["alone right"] += sum(right)
             t["number right"] += "".join(str(d.digit) for d in digits) == number.text
             t["perfect number right"] += all(right)
-            t["reads"] += reader.reads - reads
+            t["reads"] += reads
             t["seconds"] += seconds
     for name, writers in misgrouped.items():
         tally[name]["writers"] = len(writers)
@@ -127,10 +127,14 @@ def _reachable(reader: Reader, numbers: list[unipen_numbers.Number]
     layouts = []
     for number in numbers:
         layout = reader.layout(number.strokes)
-        truth = _truth(layout, number)
-        if all(run in layout.runs for run in truth):
-            layouts.append((layout, truth, number.gap_class))
+        if _in_reach(layout, number):
+            layouts.append((layout, _truth(layout, number), number.gap_class))
     return layouts
+
+
+def _in_reach(layout: segment.Layout, number: unipen_numbers.Number) -> bool:
+    """Whether the number's right digits are all among the layout's candidate runs."""
+    return all(run in layout.runs for run in _truth(layout, number))
 
 
 def _truth(layout: segment.Layout, number: unipen_numbers.Number) -> list[tuple[int, int]]:
