@@ -22,19 +22,22 @@ added after the next digit).  Writing goes left to right on one line, so:
    baseline the digit is, how much wider than its widest stroke it is, how many of its end
    strokes the network could do without, reading the same digit, whether it reads the whole
    as a digit that no part of it reads, how far apart its strokes' ink is along a
-   shortest spanning tree, and how much of its height no stroke covers), of the neighbours
-   it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is apart) and of
-   each two digits side by side (``PAIR_FEATURES``: how far their bottoms differ).
+   shortest spanning tree, how much of its height no stroke covers, and how wide the empty
+   gap between two parts of it that each stand on its bottom is, at its own scale), of
+   the neighbours it joins (``JOIN_FEATURES``: how much they overlap, how far their ink is
+   apart) and of each two digits side by side (``PAIR_FEATURES``: how far their bottoms differ).
    Strokes that overlap substantially or whose ink touches tend to be joined, a run that
    does not stand on the baseline is no digit alone, the strokes of one digit nest (a 4's
    stem within its L, a 5's flag above its body) where two digits stand side by side, and
    hang together, each near another (a 1's flag and foot both touch its stem, though they
    lie side by side, far apart), and together cover the digit's height (a 1's flag and
-   foot alone leave its middle empty), two digits side by side stand on one line (a 4's L
-   read alone ends halfway up its stem), a stroke that changes nothing in the network's
-   reading of a digit is probably not part of it, one that turns two parts into a new
-   digit (an L and a stem into a 4) probably is, and between these the network's
-   confidence tips the balance.  Dynamic programming over the last digit of a cut finds
+   foot alone leave its middle empty), two parts standing side by side with space between
+   them are two digits however small they are beside the line's tallest digit (a 1 and a
+   small 0, which the network may read together as a 6), two digits side by side stand on
+   one line (a 4's L read alone ends halfway up its stem), a stroke that changes nothing
+   in the network's reading of a digit is probably not part of it, one that turns two
+   parts into a new digit (an L and a stem into a 4) probably is, and between these the
+   network's confidence tips the balance.  Dynamic programming over the last digit of a cut finds
    the best-scoring cut exactly.  The weights were fitted on numbers written by half of
    the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
    docs/numbers.md has the figures.
@@ -89,7 +92,8 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "detached",  # how far its strokes' ink is apart: a shortest spanning tree's links
                   "linked",  # links of that tree where the ink touches (closer than TOUCH)
                   "composed",  # its margin, if no end stroke less reads the same digit
-                  "hollow")  # how much of its height no stroke covers (in heights)
+                  "hollow",  # how much of its height no stroke covers (in heights)
+                  "parted")  # how wide the empty cuts inside it are, in its own heights
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
@@ -100,12 +104,13 @@ PAIR_FEATURES = ("step",)  # how far two neighbouring digits' bottoms differ (se
 WEIGHTS = {"confidence": -1.93, "margin": 3.01, "short": -7.8, "very short": -12.9, "wide": -1.48,
            "lifted": -25.5, "raised": -48, "strokes": -0.269, "digit": 0.269, "spread": -6.11,
            "redundant": -0.183, "detached": -12, "linked": -0.657, "composed": 2, "hollow": -10,
-           "join": -2.27, "overlap": -0.24, "depth": -33.3, "gap": 6.9, "touch": -0.0889,
+           "parted": -8, "join": -2.27, "overlap": -0.24, "depth": -33.3, "gap": 6.9, "touch": -0.0889,
            "apart": -0.312, "step": -20}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
 STEP_FREE = 0.1  # neighbours' bottoms may differ by this much of the taller's height
+PART_HEIGHT = 0.25  # a part standing on a digit's bottom, this tall (of its height), may be a digit
 MARGIN = 10.0  # log-odds of the top digit over the second beyond which all are sure
 TOUCH = 0.01  # ink closer than this (in heights) touches
 FAR = 0.6  # and ink further apart than this counts as this far
@@ -280,7 +285,7 @@ class Reader:
             links = _spanning_tree(range(i, j), apart)
             composed = values[1] if j - i > 1 and not same else 0.0
             values += [float(same), sum(links), float(sum(link < TOUCH for link in links)),
-                       composed, _hollow(boxes[i:j]) / height]
+                       composed, _hollow(boxes[i:j]) / height, _parted(boxes[i:j])]
         return Layout(boxes, features, joins, digits)
 
     def _ink_distance(self, a: tuple[tuple[float, float], ...],
@@ -425,6 +430,22 @@ def _hollow(group: Sequence[_Stroke]) -> float:
             empty += top - reached
         reached = bottom if reached == math.inf else max(reached, bottom)
     return empty
+
+
+def _parted(group: Sequence[_Stroke]) -> float:
+    """How wide the empty cuts inside a group are, in its own height, between parts that
+    each stand on its bottom and are at least half its height: two digits side by side
+    (a 1 and a small 0, small beside a big digit elsewhere in the line), not a digit and its
+    own fragment (a 4's L ends above its stem's bottom, a 1's foot or a dot is low)."""
+    top, bottom = min(s.top for s in group), max(s.bottom for s in group)
+    tall = max(bottom - top, 1e-9)
+
+    def stands(part: Sequence[_Stroke]) -> bool:
+        return (max(s.bottom for s in part) - min(s.top for s in part) >= PART_HEIGHT * tall
+                and bottom - max(s.bottom for s in part) <= FRAGMENT_LIFT * tall)
+
+    return sum(gap for k, gap in enumerate(_cut_gaps(list(group)))
+               if gap > 0 and stands(group[:k + 1]) and stands(group[k + 1:])) / tall
 
 
 def _spanning_tree(nodes: Sequence[int], distance: Callable[[int, int], float]) -> list[float]:
