@@ -387,10 +387,12 @@ def config_files(dest: Path) -> dict[str, str]:
 
 def preloads(dest: Path) -> str:
     """<link> elements that start the downloads the page needs first, before the scripts
-    that ask for them have loaded: PyScript's core chunk, Pyodide, its standard library,
-    the config and main.py.  Not the network: it would share the link with Pyodide's
-    WebAssembly, which Python waits for (pad.js fetches it once the WebAssembly is in)."""
-    core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("core-*.js"))]
+    that ask for them have loaded: PyScript's core chunk and the lazy chunks it imports
+    before loading Pyodide, Pyodide, its standard library, the config and main.py.  Not
+    the network: it would share the link with Pyodide's WebAssembly, which Python waits for
+    (pad.js fetches it once the WebAssembly is in)."""
+    core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("*-*.js"))
+            if p.name.startswith(("core-", *PYSCRIPT_LAZY_CHUNKS))]
     modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
     # The config's files too (hwd/*.py, the page's modules): PyScript fetches them only once
     # Python has started, one round trip more before main.py can run.

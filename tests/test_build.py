@@ -71,6 +71,7 @@ def test_config_preloads_and_version(built: Path) -> None:
     html = (built / "index.html").read_text()
     preloaded = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
     assert "pyodide/pyodide.asm.wasm" in preloaded and "main.py" in preloaded
+    assert any(p.startswith("pyscript/error-") for p in preloaded)  # imported before Pyodide
     assert not [p for p in preloaded if p.startswith("networks/")]  # after the wasm (pad.js)
     assert all((built / p).is_file() for p in preloaded)
     version = re.search(r'<meta name="hwd-build" content="(\w+)">', html)[1]
