@@ -128,7 +128,7 @@ class Library:
 
 def module_name(member: str) -> str:
     """The module a zip member holds: ``"json/__init__.py"`` or ``.pyc`` -> ``"json"``."""
-    return member.removesuffix("c").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    return member.removesuffix(".pyc").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
 
 
 def zip_modules(path: str | os.PathLike) -> set[str]:
@@ -151,9 +151,8 @@ def first_lines(code: CodeType) -> CodeType:
     line: one entry per 8 code units, "no columns, line + 0" (CPython's
     Objects/locations.md), which deflate packs into almost nothing."""
     units = len(code.co_code) // 2  # instructions and their inline caches
-    entry = bytes([0x80 | 13 << 3 | 7, 0])
-    table = entry * (units // 8) + (bytes([0x80 | 13 << 3 | (units % 8 - 1), 0]) if units % 8
-                                    else b"")
+    lengths = [8] * (units // 8) + ([units % 8] if units % 8 else [])
+    table = b"".join(bytes([0x80 | 13 << 3 | (length - 1), 0]) for length in lengths)
     consts = tuple(first_lines(c) if isinstance(c, CodeType) else c for c in code.co_consts)
     return code.replace(co_linetable=table, co_consts=consts)
 

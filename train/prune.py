@@ -43,7 +43,7 @@ class Pruning:
                                   and progress - self.pruned_at >= self.every):
             self.masks = [keep_largest(w, 1 - self.sparsity(progress)) for w in weights[:-1]]
             self.pruned_at = progress
-        for w, mask in zip(weights, self.masks, strict=False):
+        for w, mask in zip(weights[:-1], self.masks, strict=True):
             w *= mask
 
 
