@@ -51,7 +51,7 @@ SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
 LAZY_PAGE_MODULES = ("inside", "own_network", "teach", "number_mode")
 DEFAULT_NETWORK = "quick"  # used when there is no models/manifest.json
 CACHE = ROOT / ".cache"  # results of slow build steps, by a hash of their inputs
-STDLIB, STDLIB_COMPILED = "python_stdlib.zip", "python_stdlib.pyc.zip"  # in pyodide/
+STDLIB = "python_stdlib.zip"  # in pyodide/
 # Python import statements inside PyScript's JavaScript (its bootstrap Python is in strings).
 JS_PYTHON_IMPORT = re.compile(r"""(?:\\n|^|["'`;])\s*(?:from\s+([\w.]+)\s+import\s+([\w, ]+)"""
                               r"""|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))""", re.M)
@@ -173,8 +173,8 @@ def copy_pyscript(dest: Path) -> None:
 
 
 def trim_stdlib(dest: Path) -> None:
-    """Replace pyodide/python_stdlib.zip by the modules the page can import (buildtools/stdlib.py),
-    and write them compiled beside it (python_stdlib.pyc.zip, for the service worker).
+    """Replace pyodide/python_stdlib.zip by the modules the page can import, compiled
+    (buildtools/stdlib.py).
 
     It runs under Pyodide's Python in Node.js; the result is cached in .cache/ by a hash
     of its inputs, since starting Pyodide takes seconds.
@@ -197,7 +197,7 @@ def trim_stdlib(dest: Path) -> None:
             (tmp / "roots.json").write_text(json.dumps(roots))
             result = subprocess.run(
                 ["node", str(ROOT / "buildtools" / "pyodide.mjs"), str(script), str(stdlib),
-                 str(tmp / "roots.json"), str(tmp / STDLIB), str(tmp / STDLIB_COMPILED)],
+                 str(tmp / "roots.json"), str(tmp / STDLIB)],
                 capture_output=True, text=True, check=False)
             if result.returncode:
                 raise BuildError(f"trimming the standard library failed:\n{result.stderr}")
@@ -205,8 +205,7 @@ def trim_stdlib(dest: Path) -> None:
             tmp.rename(cached)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    for name in (STDLIB, STDLIB_COMPILED):
-        shutil.copyfile(cached / name, dest / "pyodide" / name)
+    shutil.copyfile(cached / STDLIB, dest / "pyodide" / STDLIB)
 
 
 def shipped_python(dest: Path) -> list[str]:
@@ -388,10 +387,12 @@ def config_files(dest: Path) -> dict[str, str]:
 
 def preloads(dest: Path) -> str:
     """<link> elements that start the downloads the page needs first, before the scripts
-    that ask for them have loaded: PyScript's core chunk, Pyodide, its standard library,
-    the config and main.py.  Not the network: it would share the link with Pyodide's
-    WebAssembly, which Python waits for (pad.js fetches it once the WebAssembly is in)."""
-    core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("core-*.js"))]
+    that ask for them have loaded: PyScript's core chunk and the lazy chunks it imports
+    before loading Pyodide, Pyodide, its standard library, the config and main.py.  Not
+    the network: it would share the link with Pyodide's WebAssembly, which Python waits for
+    (pad.js fetches it once the WebAssembly is in)."""
+    core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("*-*.js"))
+            if p.name.startswith(("core-", *PYSCRIPT_LAZY_CHUNKS))]
     modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
     # The config's files too (hwd/*.py, the page's modules): PyScript fetches them only once
     # Python has started, one round trip more before main.py can run.

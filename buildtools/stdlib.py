@@ -14,13 +14,19 @@ except in blocks that never run in the browser: ``if __name__ == "__main__":``,
 name at run time (``data.decode("cp437")`` imports ``encodings.cp437``), so the codecs
 a reached module names in such a call (or as an ``encoding`` argument) are kept too.
 
-The kept modules are shipped without comments and docstrings (``ast.unparse``): the
-same code, 45 % fewer bytes; ``__doc__`` is then None, as under ``python -OO``.
+The kept modules are shipped compiled, as bytecode (``.pyc``) made by the Python the page
+runs: compiling 150 modules from source was half of a first visit's start (Python's
+compiler running in freshly loaded WebAssembly), and the bytecode of each is read in a
+fraction of that.  Bytecode is larger than source, so it is made small: the source loses
+its comments and docstrings first (``ast.unparse``; ``__doc__`` is then None, as under
+``python -OO``), and the line table of each code object says only its first line (a
+traceback through the library names the function and the line of its ``def``; the zip
+holds no source to show anyway).  The full line table is 40 % of the bytes.
 
-Every first visit compiles the modules it imports from source, so an import that a module
+Every first visit runs the modules it imports, so an import that a module
 runs at once but uses only inside functions is moved into those functions (``DEFERRED``):
 PyScript imports ``html`` for ``html.escape``, and ``html`` imports ``html.entities`` (a
-table of 2,231 entities, ~30 ms to compile in the browser) for ``html.unescape`` only;
+table of 2,231 entities) for ``html.unescape`` only;
 Pyodide's own start imports ``subprocess``, which imports ``locale`` for one function, and
 its package loader imports ``tempfile`` (with ``random`` and ``bisect``) and ``zipfile`` to
 install wheels (``hwd`` reads its networks' zips without ``zipfile``).
@@ -31,11 +37,9 @@ This module runs under Pyodide's own Python (3.14, in Node.js, started by build.
 through ``pyodide.mjs`` beside this file), so that ``ast`` parses the sources exactly
 as the browser will run them:
 
-    node buildtools/pyodide.mjs buildtools/stdlib.py STDLIB_ZIP ROOTS_JSON OUT_ZIP OUT_PYC_ZIP
+    node buildtools/pyodide.mjs buildtools/stdlib.py STDLIB_ZIP ROOTS_JSON OUT_ZIP
 
-ROOTS_JSON holds {"modules": [names]}.  OUT_PYC_ZIP gets the same modules compiled
-(``.pyc``): three times the bytes, but Python starts several times faster without
-compiling them, so the service worker keeps that one for repeat visits.
+ROOTS_JSON holds {"modules": [names]}; the bytecode is only for the Python that runs this.
 """
 
 from __future__ import annotations
@@ -45,9 +49,11 @@ import importlib.util
 import io
 import json
 import marshal
+import os
 import sys
 import zipfile
 from collections.abc import Iterable
+from types import CodeType
 
 _CODEC_CALLS = {"decode", "encode", "lookup", "getdecoder", "getencoder", "getreader",
                 "getwriter", "getincrementaldecoder", "getincrementalencoder", "iterdecode",
@@ -70,7 +76,7 @@ class Library:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as z:
             for member in z.namelist():
                 if member.endswith(".py"):
-                    name = member.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+                    name = module_name(member)
                     self.members[name] = member
                     self.sources[name] = z.read(member).decode("utf-8")
         self.codecs = {name.split(".", 1)[1]: name for name in self.members
@@ -107,30 +113,48 @@ class Library:
         ``encode`` and the like, or as an ``encoding`` argument or default."""
         return {self.codecs[n] for n in map(_codec_name, codec_constants(tree)) if n in self.codecs}
 
-    def zip(self, names: Iterable[str], compiled: bool = False) -> bytes:
-        """A zip of the named modules, stripped, at their original paths; ``compiled``: as
-        bytecode (``.pyc``, for this Python only) instead of source."""
+    def zip(self, names: Iterable[str]) -> bytes:
+        """A zip of the named modules, stripped and compiled (``NAME.pyc`` for the running
+        Python, at the source's path)."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
             for name in sorted(names):
-                member, source = self.members[name], strip(self.sources[name], name)
-                if compiled:
-                    member, data = member[:-3] + ".pyc", bytecode(source, member)
-                else:
-                    data = source.encode("utf-8")
-                info = zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0))
+                member = self.members[name]
+                info = zipfile.ZipInfo(member[:-3] + ".pyc", date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, data)
+                z.writestr(info, bytecode(strip(self.sources[name], name), member))
         return buffer.getvalue()
+
+
+def module_name(member: str) -> str:
+    """The module a zip member holds: ``"json/__init__.py"`` or ``.pyc`` -> ``"json"``."""
+    return member.removesuffix(".pyc").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+
+
+def zip_modules(path: str | os.PathLike) -> set[str]:
+    """The names of the modules in a library zip, as source or compiled."""
+    with zipfile.ZipFile(path) as z:
+        return {module_name(n) for n in z.namelist() if n.endswith((".py", ".pyc"))}
 
 
 def bytecode(source: str, member: str) -> bytes:
     """A sourceless ``.pyc`` of ``source`` for the running Python, named as zipimport names
-    modules of the standard library zip (in tracebacks)."""
+    modules of the standard library zip (in tracebacks), with first-line tables."""
     library_zip = next((p for p in sys.path if p.endswith(".zip")), "/lib/python.zip")
-    code = compile(source, f"{library_zip}/{member}", "exec", dont_inherit=True)
+    code = first_lines(compile(source, f"{library_zip}/{member}", "exec", dont_inherit=True))
     # magic, flags 0 (timestamp-based, never checked without a source), mtime 0, size 0
     return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
+
+
+def first_lines(code: CodeType) -> CodeType:
+    """``code`` (and the code objects in its constants) with every instruction on its first
+    line: one entry per 8 code units, "no columns, line + 0" (CPython's
+    Objects/locations.md), which deflate packs into almost nothing."""
+    units = len(code.co_code) // 2  # instructions and their inline caches
+    lengths = [8] * (units // 8) + ([units % 8] if units % 8 else [])
+    table = b"".join(bytes([0x80 | 13 << 3 | (length - 1), 0]) for length in lengths)
+    consts = tuple(first_lines(c) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_linetable=table, co_consts=consts)
 
 
 def imports(tree: ast.AST, module: str, is_package: bool, everywhere: bool) -> set[str]:
@@ -251,7 +275,7 @@ def defer_import(tree: ast.Module, deferred: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    stdlib, roots_file, out, out_compiled = argv
+    stdlib, roots_file, out = argv
     with open(stdlib, "rb") as f:
         library = Library(f.read())
     with open(roots_file) as f:
@@ -259,8 +283,6 @@ def main(argv: list[str]) -> int:
     kept = library.closure([*INTERPRETER, *roots["modules"]])
     with open(out, "wb") as f:
         f.write(library.zip(kept))
-    with open(out_compiled, "wb") as f:
-        f.write(library.zip(kept, compiled=True))
     print(json.dumps(sorted(kept)))
     return 0
 

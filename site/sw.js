@@ -11,8 +11,6 @@
 //   is answered from that version's cache, or from the network while that version is not
 //   cached yet (a new build whose worker is still installing);
 // - a build's cache is deleted once no open page uses it.
-// Repeat visits get the standard library compiled (COMPILED below): the first visit downloads
-// the smaller source, the worker the bytecode, after the page is ready.
 // build.py rewrites the two constants below; the scope is this file's folder (relative URLs).
 
 const VERSION = "dev";
@@ -21,9 +19,6 @@ const PREFIX = "hwd-build-";
 const CACHE = PREFIX + VERSION;
 const PAGES = "hwd-pages";  // "./hwd-page/<client id>" -> the version that page runs
 const NAVIGATION_TIMEOUT_MS = 4000;
-// Served in place of a file on repeat visits: the standard library as bytecode (build.py
-// writes both), three times the bytes but Python starts without compiling it.
-const COMPILED = { "./pyodide/python_stdlib.zip": "./pyodide/python_stdlib.pyc.zip" };
 const BUILD_META = /<meta name="hwd-build" content="([\w-]+)">/;
 
 const versions = new Map();  // client id -> version, as in PAGES
@@ -32,18 +27,11 @@ self.addEventListener("install", (event) => {
   event.waitUntil(install().then(() => self.skipWaiting()));
 });
 
-/** Cache the build's files; the standard library compiled, when the build has it. */
+/** Cache the build's files. */
 async function install() {
   const cache = await caches.open(CACHE);
-  const compiled = Object.entries(COMPILED).filter(([, file]) => FILES.includes(file));
-  const skipped = compiled.flat();
   // no-cache: revalidate with the server, so the HTTP cache cannot hand us an older build's file.
-  await cache.addAll(FILES.filter((url) => !skipped.includes(url)).map(fresh));
-  for (const [url, file] of compiled) {
-    const response = await fetch(fresh(file));
-    if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
-    await cache.put(url, response);
-  }
+  await cache.addAll(FILES.map(fresh));
 }
 
 function fresh(url) {

@@ -7,9 +7,12 @@ from __future__ import annotations
 import ast
 import io
 import json
+import marshal
 import re
 import sys
+import traceback
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,7 @@ import pytest
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT))
-from buildtools.stdlib import Library, defer_import, imports, strip
+from buildtools.stdlib import Library, defer_import, first_lines, imports, strip, zip_modules
 
 pytestmark = pytest.mark.slow
 
@@ -33,17 +36,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def stdlib_modules(zip_path: Path) -> set[str]:
-    with zipfile.ZipFile(zip_path) as z:
-        return {n.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
-                for n in z.namelist() if n.endswith(".py")}
-
-
 def test_every_module_the_page_imports_is_in_the_trimmed_stdlib(built: Path) -> None:
     """Each import anywhere in the shipped hwd modules and page modules (functions too) that
     names a module of Pyodide's standard library is in the trimmed zip."""
-    full = stdlib_modules(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip")
-    trimmed = stdlib_modules(built / "pyodide" / "python_stdlib.zip")
+    full = zip_modules(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip")
+    trimmed = zip_modules(built / "pyodide" / "python_stdlib.zip")
     assert len(trimmed) < len(full) / 2
     sources = [p.read_text() for p in [*built.glob("*.py"), *(built / "hwd").glob("*.py")]]
     for archive in built.glob("*.zip"):  # the lazily loaded page modules
@@ -74,6 +71,7 @@ def test_config_preloads_and_version(built: Path) -> None:
     html = (built / "index.html").read_text()
     preloaded = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
     assert "pyodide/pyodide.asm.wasm" in preloaded and "main.py" in preloaded
+    assert any(p.startswith("pyscript/error-") for p in preloaded)  # imported before Pyodide
     assert not [p for p in preloaded if p.startswith("networks/")]  # after the wasm (pad.js)
     assert all((built / p).is_file() for p in preloaded)
     version = re.search(r'<meta name="hwd-build" content="(\w+)">', html)[1]
@@ -82,11 +80,8 @@ def test_config_preloads_and_version(built: Path) -> None:
     files = json.loads(re.search(r"const FILES = (\[.*\]);", sw)[1])
     assert all((built / f).is_file() for f in files if f != "./")
     assert "./pyodide/python_stdlib.zip" in files and "./networks/quick.npz" in files
-    assert "./pyodide/python_stdlib.pyc.zip" in files  # what repeat visits get (sw.js)
-    with zipfile.ZipFile(built / "pyodide" / "python_stdlib.pyc.zip") as compiled:
-        names = {n.removesuffix(".pyc") for n in compiled.namelist()}
-    assert names == {n.removesuffix(".py") for n in zipfile.ZipFile(
-        built / "pyodide" / "python_stdlib.zip").namelist()}
+    with zipfile.ZipFile(built / "pyodide" / "python_stdlib.zip") as library:
+        assert all(n.endswith(".pyc") for n in library.namelist())  # compiled (stdlib.py)
 
 
 def library(modules: dict[str, str]) -> Library:
@@ -188,3 +183,21 @@ def test_strip_keeps_the_code_and_drops_docstrings_and_comments() -> None:
     namespace: dict = {}
     exec(compile(stripped, "<stripped>", "exec"), namespace)
     assert namespace["f"](1) == 2 and namespace["C"].__doc__ is None
+
+
+def test_first_line_tables_keep_the_code_and_name_each_function_s_first_line() -> None:
+    source = "def f(x):\n    y = x + 1\n\n    return 1 / (y - y)\n" \
+             "def g(x):\n    items = [x for _ in range(20)]\n    return f(len(items))\n"
+    original = compile(source, "lib.py", "exec")
+    code = marshal.loads(marshal.dumps(first_lines(original)))  # as zipimport reads it
+    assert code.co_code == original.co_code
+    namespace: dict = {}
+    exec(code, namespace)
+    with pytest.raises(ZeroDivisionError) as raised:
+        namespace["g"](1)
+    frames = traceback.extract_tb(raised.value.__traceback__)[1:]
+    assert [(frame.name, frame.lineno) for frame in frames] == [("g", 5), ("f", 1)]
+    for function in (namespace["f"], namespace["g"]):
+        lines = {line for *_, line in function.__code__.co_lines()}
+        assert lines == {function.__code__.co_firstlineno}
+    assert len(zlib.compress(code.co_consts[0].co_linetable)) < 20

@@ -30,6 +30,7 @@ from .deskew import deskew
 from .distill import Teachers, check_weights, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
+from .prune import Pruning
 from .repen import repen
 from .saving import check_outputs, copy_atomically, remove_partials
 
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--weight-decay", type=float, default=0.0)
     a("--dropout", type=float, default=0.0, help="dropout rate on hidden layers")
     a("--max-norm", type=float, default=0.0, help="cap on each neuron's weight norm (0 = off)")
+    a("--prune", type=float, default=0.0, metavar="SHARE",
+      help="zero this share of each hidden layer's weights, the smallest, growing from a "
+           "quarter to three quarters of training (train.prune; 0 = off)")
     a("--seed", type=int, default=0)
     g = p.add_argument_group("augmentation (0 = off)")
     for name, doc in [("rotate", "degrees (the ancestor used 10)"), ("scale", "relative"),
@@ -112,6 +116,7 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
     sizes = [int(s) for s in args.layers.split(",")]
     net = MLP(sizes, args.activation, rng)
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
+    pruning = Pruning(args.prune) if args.prune else None
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
                       args.thickness, args.european)
     # The batches have their own generator: they are made in a thread beside the training.
@@ -141,9 +146,11 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
                 bar.update()
                 soft = teachers.soft(x) if teachers else None
                 loss, grads = net.backprop(x, y, args.dropout, rng, soft)
-                lr = learning_rate(args.schedule, args.lr, ((epoch - 1) * steps + step) /
-                                   (args.epochs * steps))
-                optimizer.step(net.parameters, grads, lr)
+                progress = ((epoch - 1) * steps + step) / (args.epochs * steps)
+                optimizer.step(net.parameters, grads, learning_rate(args.schedule, args.lr,
+                                                                    progress))
+                if pruning:
+                    pruning.apply(net.weights, progress)
                 if args.max_norm:
                     max_norm(net.weights, args.max_norm)
                 losses.append(loss)
@@ -171,8 +178,9 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
 
 def recorded_settings(args: argparse.Namespace) -> dict:
     """The settings a network's meta records: what reproduces it, not where it was written
-    (the distillation options only when it had teachers, --repen only when given)."""
-    skip = {"data", "out", "save", "plot"} | (set() if args.repen else {"repen"})
+    (the distillation options only when it had teachers, --repen and --prune only when given)."""
+    skip = {"data", "out", "save", "plot"} | {name for name in ("repen", "prune")
+                                               if not getattr(args, name)}
     if not (args.teacher or args.teachers):
         skip |= {"teachers", "teacher", "temperature", "distill"}
     return {k: v for k, v in vars(args).items() if k not in skip}
@@ -250,6 +258,8 @@ def check_settings(args: argparse.Namespace) -> None:
         raise ValueError("--epochs and --batch must be at least 1")
     if not 0 <= args.dropout < 1:
         raise ValueError("--dropout must be in [0, 1)")
+    if not 0 <= args.prune < 1:
+        raise ValueError("--prune must be in [0, 1)")
     if args.teachers < 0:
         raise ValueError("--teachers must be at least 0")
     if args.teacher or args.teachers:

@@ -19,6 +19,7 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
@@ -26,7 +27,7 @@ from .network import Network
 from .packed import LANE_BYTES, PackedMatrix
 
 _DESCR = {"int16": "<i2", "int8": "|i1", "float32": "<f4", "uint8": "|u1"}
-COMPACT_LEVELS = 16  # int8 steps either side of zero: see docs/network-format.md
+COMPACT_LEVELS = 12  # int8 steps either side of zero: see docs/network-format.md
 _FLIP_SIGN = bytes(b ^ 0x80 for b in range(256))
 
 
@@ -39,17 +40,19 @@ def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes, fortran: bool = F
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + data
 
 
-def npz_bytes(members: dict[str, bytes], strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+def npz_bytes(members: dict[str, bytes],
+              strategies: Sequence[int] = (zlib.Z_DEFAULT_STRATEGY,)) -> bytes:
     """A zip of deflated ``.npy`` members, as ``numpy.savez_compressed`` writes it, but with a
     fixed timestamp: the same network always gives the same bytes.
 
-    Written here rather than with ``zipfile``, which cannot choose the deflate
-    ``strategy`` (``zlib.Z_HUFFMAN_ONLY`` for weights, whose bytes have no repeats).
+    Each member is deflated with each of the ``strategies`` and the smallest result kept.
+    Written here rather than with ``zipfile``, which cannot choose the deflate strategy:
+    ``zlib.Z_HUFFMAN_ONLY`` suits dense weights, whose bytes have no repeats for LZ77 to
+    find, the default strategy pruned ones, whose runs of zeros it finds.
     """
     files, directory = bytearray(), bytearray()
     for name, data in members.items():
-        deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, strategy)
-        packed = deflate.compress(data) + deflate.flush()
+        packed = min((_deflate(data, strategy) for strategy in strategies), key=len)
         filename = f"{name}.npy".encode()
         # version 2.0, no flags, deflated, 1980-01-01 00:00, crc, sizes
         common = struct.pack("<HHHHHIII", 20, 0, 8, 0, 0x21, zlib.crc32(data), len(packed),
@@ -60,6 +63,12 @@ def npz_bytes(members: dict[str, bytes], strategy: int = zlib.Z_DEFAULT_STRATEGY
     end = struct.pack("<4s4H2IH", b"PK\5\6", 0, 0, len(members), len(members), len(directory),
                       len(files), 0)
     return bytes(files + directory + end)
+
+
+def _deflate(data: bytes, strategy: int) -> bytes:
+    """Raw deflate (no zlib header), level 9, with ``strategy``."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, strategy)
+    return deflate.compress(data) + deflate.flush()
 
 
 def _is_int16(matrix: PackedMatrix) -> bool:
@@ -149,7 +158,7 @@ def compact_bytes(network: Network, levels: int = COMPACT_LEVELS) -> bytes:
                  "activations": network.activations, "dtype": "int8", "weight_levels": levels})
     encoded = json.dumps(info).encode("utf-8")
     members["meta"] = npy_bytes("uint8", (len(encoded),), encoded)
-    return npz_bytes(members, zlib.Z_HUFFMAN_ONLY)
+    return npz_bytes(members, (zlib.Z_HUFFMAN_ONLY, zlib.Z_DEFAULT_STRATEGY))
 
 
 def save(network: Network, path: str | os.PathLike, meta: dict | None = None) -> Path:

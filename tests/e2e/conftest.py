@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page
 # importable under any pytest --import-mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # buildtools
 from pagetools import CHROMIUM, LAUNCH_ARGS, Site, build_site, open_page, serve
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,13 +6,14 @@ the trimmed one lacks."""
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pagetools import SEVEN, Site, build_site, draw, fit, open_page, pad_box, recognize, serve
 from playwright.sync_api import Page, Route
+
+from buildtools.stdlib import zip_modules
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +42,6 @@ window.hwdLoadedModules = create_proxy(lambda: _json.dumps(sorted(_sys.modules))
 """
 
 
-def stdlib_modules(zip_path: Path) -> set[str]:
-    with zipfile.ZipFile(zip_path) as z:
-        return {n.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
-                for n in z.namelist() if n.endswith(".py")}
-
-
 def append_to_main(page: Page, folder: Path, code: str) -> None:
     body = (folder / "main.py").read_text() + code
 
@@ -70,13 +65,13 @@ def test_every_shipped_module_imports_in_the_page(page: Page, site: Site) -> Non
     open_page(page, site.url)
     page.wait_for_function("window.hwdImportFailures !== undefined")
     assert json.loads(page.evaluate("window.hwdImportFailures")) == {}
-    assert len(stdlib_modules(site.folder / "pyodide" / "python_stdlib.zip")) < 300
+    assert len(zip_modules(site.folder / "pyodide" / "python_stdlib.zip")) < 300
 
 
 def test_page_on_the_whole_library_loads_only_what_the_trimmed_one_has(
         page: Page, site: Site, full_stdlib_site: Site) -> None:
-    full = stdlib_modules(full_stdlib_site.folder / "pyodide" / "python_stdlib.zip")
-    trimmed = stdlib_modules(site.folder / "pyodide" / "python_stdlib.zip")
+    full = zip_modules(full_stdlib_site.folder / "pyodide" / "python_stdlib.zip")
+    trimmed = zip_modules(site.folder / "pyodide" / "python_stdlib.zip")
     assert len(trimmed) < len(full) / 2
     append_to_main(page, full_stdlib_site.folder, LOADED)
     open_page(page, full_stdlib_site.url, live=False)

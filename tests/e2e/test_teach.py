@@ -22,7 +22,7 @@ FRACTION = 0.6  # of the pad's side, as a person draws
 @pytest.fixture(scope="module")
 def ones(data_dir) -> tuple[list, list]:
     """Two of the writer's 1s that `best` misreads: one to teach, and one that `best` adapted
-    to the first (in CPython) reads right."""
+    to the first (in CPython) reads right (the first such pair)."""
     from helpers import ROOT
 
     from train.unipen import drawings
@@ -32,9 +32,12 @@ def ones(data_dir) -> tuple[list, list]:
              if (d["source"], d["writer"]) == WRITER and d["label"] == 1]
     wrong = [s for s in items if best.predict(hwd.strokes_to_pixels(s))[0] != 1]
     assert len(wrong) >= 2, "best should misread several of this writer's 1s"
-    adapted = adapt.adapt(best, [adapt.Example(1, tuple(hwd.strokes_to_pixels(wrong[0])))])
-    check = next(s for s in wrong[1:] if adapted.predict(hwd.strokes_to_pixels(s))[0] == 1)
-    return wrong[0], check
+    for taught in wrong:
+        adapted = adapt.adapt(best, [adapt.Example(1, tuple(hwd.strokes_to_pixels(taught)))])
+        for check in wrong:
+            if check is not taught and adapted.predict(hwd.strokes_to_pixels(check))[0] == 1:
+                return taught, check
+    pytest.fail("teaching one of the writer's misread 1s should fix another")
 
 
 def drawn(page: Page, strokes: Sequence) -> str:
