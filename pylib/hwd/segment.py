@@ -37,10 +37,10 @@ added after the next digit).  Writing goes left to right on one line, so:
    one line (a 4's L read alone ends halfway up its stem), a stroke that changes nothing
    in the network's reading of a digit is probably not part of it, one that turns two
    parts into a new digit (an L and a stem into a 4) probably is, and between these the
-   network's confidence tips the balance.  Dynamic programming over the last digit of a cut finds
-   the best-scoring cut exactly.  The weights were fitted on numbers written by half of
-   the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other half;
-   docs/numbers.md has the figures.
+   network's confidence tips the balance.  Dynamic programming over the last digit of a
+   cut finds the best-scoring cut exactly.  The weights were fitted on numbers written by
+   half of the UNIPEN writers (``bench/read_numbers.py --fit``) and checked on the other
+   half; docs/numbers.md has the figures.
 
 Cost: each candidate digit (a run of at most ``MAX_STROKES`` strokes with no forced cut
 inside) is rasterized and read once, and a :class:`Reader` remembers the answers of the
@@ -93,7 +93,7 @@ DIGIT_FEATURES = ("confidence",  # log p(top digit), from the network
                   "linked",  # links of that tree where the ink touches (closer than TOUCH)
                   "composed",  # its margin, if no end stroke less reads the same digit
                   "hollow",  # how much of its height no stroke covers (in heights)
-                  "parted")  # how wide the empty cuts inside it are, in its own heights
+                  "parted")  # empty cuts between parts standing on its bottom (own heights)
 JOIN_FEATURES = ("join",  # 1 for each two neighbours joined into one digit
                  "overlap",  # how much they overlap, as a fraction of the narrower one
                  "depth",  # how far the cut between them is filled (in heights, <= 0)
@@ -104,8 +104,8 @@ PAIR_FEATURES = ("step",)  # how far two neighbouring digits' bottoms differ (se
 WEIGHTS = {"confidence": -1.93, "margin": 3.01, "short": -7.8, "very short": -12.9, "wide": -1.48,
            "lifted": -25.5, "raised": -48, "strokes": -0.269, "digit": 0.269, "spread": -6.11,
            "redundant": -0.183, "detached": -12, "linked": -0.657, "composed": 2, "hollow": -10,
-           "parted": -8, "join": -2.27, "overlap": -0.24, "depth": -33.3, "gap": 6.9, "touch": -0.0889,
-           "apart": -0.312, "step": -20}
+           "parted": -8, "join": -2.27, "overlap": -0.24, "depth": -33.3, "gap": 6.9,
+           "touch": -0.0889, "apart": -0.312, "step": -20}
 FRAGMENT_HEIGHT = 0.5  # a stroke shorter than this (in heights) is no digit alone,
 FRAGMENT_LIFT = 0.1  # nor one whose bottom is this far above the baseline
 FRAGMENT_GAP = 0.6  # a fragment may join a neighbour up to this far (in heights)
@@ -434,9 +434,10 @@ def _hollow(group: Sequence[_Stroke]) -> float:
 
 def _parted(group: Sequence[_Stroke]) -> float:
     """How wide the empty cuts inside a group are, in its own height, between parts that
-    each stand on its bottom and are at least half its height: two digits side by side
-    (a 1 and a small 0, small beside a big digit elsewhere in the line), not a digit and its
-    own fragment (a 4's L ends above its stem's bottom, a 1's foot or a dot is low)."""
+    each stand on its bottom and are at least PART_HEIGHT of its height: two digits side by
+    side (a 1 and a small 0, small beside a big digit elsewhere in the line), not a digit
+    and its own fragment (a 4's L or a 5's flag ends above the digit's bottom, a 1's foot
+    or a dot is flat)."""
     top, bottom = min(s.top for s in group), max(s.bottom for s in group)
     tall = max(bottom - top, 1e-9)
 
