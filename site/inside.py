@@ -68,9 +68,10 @@ TEMPLATE = """
       <ol id="unit-drive" data-testid="unit-drive" class="drive"
           aria-label="How much the unit raises or lowers each digit's score"></ol>
     </div>
-    <figcaption>A first-layer unit looks at all 784 pixels through its own weights: ink on blue
-      pixels makes it fire, ink on orange ones holds it back. The bars show how much, for your
-      drawing, the unit firing raises (right) or lowers (left) each digit's score.</figcaption>
+    <figcaption>A first-layer unit looks at the pixels through its own weights: ink on blue
+      pixels makes it fire, ink on orange ones holds it back, and it ignores the blank ones
+      (their weight is zero). The bars show how much, for your drawing, the unit firing
+      raises (right) or lowers (left) each digit's score.</figcaption>
   </figure>
 </div>
 <details class="source" id="source-view" data-testid="source-view">
