@@ -94,19 +94,24 @@ def test_teachers_are_checked_before_training(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_teachers_are_trained_first_and_reused(data_dir, tmp_path, capsys):
-    """--teachers N is one command for the whole recipe; a rerun reuses finished teachers."""
-    args = [*SMALL, "--limit", "1000", "--epochs", "1", "--teachers", "1",
+    """--teachers N is one command for the whole recipe, its teachers dense; a rerun reuses
+    finished teachers."""
+    args = [*SMALL, "--limit", "1000", "--epochs", "1", "--teachers", "1", "--prune", "0.5",
             "--out", str(tmp_path / "run")]
     assert main([*args, "--save", str(tmp_path / "student.npz")]) == 0
     teacher = tmp_path / "run" / "teacher-1" / "epoch-001.npz"
     assert hwd.load(teacher).meta["training"]["seed"] == 1  # the student's seed + 1
+    assert "prune" not in hwd.load(teacher).meta["training"]  # dense
+    with np.load(teacher) as dense, np.load(tmp_path / "student.npz") as pruned:
+        assert np.mean(dense["weights_0"] == 0) < 0.01
+        assert np.mean(pruned["weights_0"] == 0) == pytest.approx(0.5, abs=0.01)
     assert "seed 1, into" in capsys.readouterr().out
     assert main(args) == 0
     assert "trained before" in capsys.readouterr().out
     meta = hwd.load(tmp_path / "student.npz").meta
     assert meta["training"]["teacher_files"][0]["file"] == "epoch-001.npz"
     command = reproduce_command("student", meta["training"])
-    assert "--teachers 1 --temperature 2.0 --distill 0.5" in command
+    assert "--teachers 1 --temperature 2.0 --distill 0.5" in command and "--prune 0.5" in command
     assert "--teacher " not in command and "--teachers" not in reproduce_command(
         "teacher", hwd.load(teacher).meta["training"])
 

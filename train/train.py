@@ -77,8 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
            "(train.repen): twice the images per epoch")
     d = p.add_argument_group("distillation (train.distill)")
     d.add_argument("--teachers", type=int, default=0, metavar="N",
-                   help="first train N teachers (this recipe, seeds SEED+1..SEED+N, in "
-                        "OUT/teacher-K; kept ones are reused), then learn from them")
+                   help="first train N teachers (this recipe, dense: without --prune; seeds "
+                        "SEED+1..SEED+N, in OUT/teacher-K; kept ones are reused), then learn "
+                        "from them")
     d.add_argument("--teacher", action="append", default=[], metavar="NPZ",
                    help="a trained network to learn from (repeatable)")
     d.add_argument("--temperature", type=float, default=2.0, help="softening of their outputs")
@@ -187,11 +188,15 @@ def recorded_settings(args: argparse.Namespace) -> dict:
 
 
 def train_teachers(args: argparse.Namespace) -> list[str]:
-    """Train the ``--teachers`` networks, or reuse those a previous run finished; their paths."""
+    """Train the ``--teachers`` networks, or reuse those a previous run finished; their paths.
+
+    The teachers are dense (no ``--prune``): a pruned student learns from the whole network's
+    answers what its own pruning costs it (docs/accuracy.md, row 37)."""
     paths = []
     for k in range(1, args.teachers + 1):
         recipe = argparse.Namespace(**{**vars(args), "seed": args.seed + k, "teachers": 0,
-                                       "teacher": [], "out": str(Path(args.out) / f"teacher-{k}"),
+                                       "teacher": [], "prune": 0.0,
+                                       "out": str(Path(args.out) / f"teacher-{k}"),
                                        "save": None, "plot": None})
         final = Path(recipe.out) / f"epoch-{args.epochs:03d}.npz"
         if final.exists() and MLP.load(final).meta.get("training") == recorded_settings(recipe):
