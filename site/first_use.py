@@ -32,7 +32,7 @@ async def import_later(name: str):
     fetched and unpacked into the working directory when first needed."""
     if name in sys.modules:
         return sys.modules[name]
-    import zipfile  # here, not at start: ~70 ms of CPU the page would spend before ready
+    import zipfile  # here, not at start: CPU the page would spend before ready
 
     response = await fetch(f"./{name}.zip")
     if not response.ok:

@@ -208,8 +208,8 @@ class Reader:
         boxes = sorted(_boxes(points), key=lambda s: s.centre)
         if not boxes:
             strokes_to_pixels([])  # raises EmptyDrawing, as for one digit
-        height = max(max(s.bottom for s in boxes) - min(s.top for s in boxes),
-                     max(s.right - s.left for s in boxes), 1e-9)
+        top, bottom = _extent(boxes)
+        height = max(bottom - top, max(s.right - s.left for s in boxes), 1e-9)
         gaps = _cut_gaps(boxes)
         longest = MAX_STROKES
         sizes = [len(points[box.index]) for box in boxes]
@@ -221,7 +221,7 @@ class Reader:
         # Digits stand on a baseline: the median bottom of the strokes at least half as tall
         # as the line (a 4's open L, a 5's flag or a 7's bar end above it).
         baseline = statistics.median([s.bottom for s in boxes if s.bottom - s.top >= height / 2]
-                                     or [max(s.bottom for s in boxes)])
+                                     or [bottom])
         fragment = [_is_fragment(s, baseline, height) for s in boxes]
 
         def cuts(split_gap: float) -> list[bool]:
@@ -267,7 +267,8 @@ class Reader:
                 if j - i == 1:
                     raise
                 continue
-            tall = (max(s.bottom for s in group) - min(s.top for s in group)) / height
+            group_top, group_bottom = _extent(group)
+            tall = (group_bottom - group_top) / height
             wide = (max(s.right for s in group) - min(s.left for s in group)) / height
             first, second = sorted(digit.probabilities, reverse=True)[:2]
             spread = wide - max(s.right - s.left for s in group) / height
@@ -276,8 +277,8 @@ class Reader:
                                   1.0),
                               max(0.6 - tall, 0.0), max(0.35 - tall, 0.0),
                               max(wide - 1.0, 0.0),
-                              max((baseline - max(s.bottom for s in group)) / height - 0.1, 0.0),
-                              max((baseline - max(s.bottom for s in group)) / height - 0.04, 0.0),
+                              max((baseline - group_bottom) / height - 0.1, 0.0),
+                              max((baseline - group_bottom) / height - 0.04, 0.0),
                               j - i - 1.0, 1.0, spread]
         for (i, j), values in features.items():
             same = sum(run in digits and digits[run].digit == digits[i, j].digit
@@ -415,9 +416,14 @@ def _step(a: Sequence[_Stroke], b: Sequence[_Stroke]) -> float:
     """How far two neighbouring digits' bottoms differ, as a fraction of the taller one's
     height, beyond STEP_FREE: digits side by side stand on one line, where a 4's L read
     alone ends halfway up its stem."""
-    bottoms = [max(s.bottom for s in g) for g in (a, b)]
-    tallest = max(max(s.bottom for s in g) - min(s.top for s in g) for g in (a, b))
-    return max(abs(bottoms[0] - bottoms[1]) / max(tallest, 1e-9) - STEP_FREE, 0.0)
+    (top_a, bottom_a), (top_b, bottom_b) = _extent(a), _extent(b)
+    tallest = max(bottom_a - top_a, bottom_b - top_b)
+    return max(abs(bottom_a - bottom_b) / max(tallest, 1e-9) - STEP_FREE, 0.0)
+
+
+def _extent(group: Sequence[_Stroke]) -> tuple[float, float]:
+    """The top and the bottom of a group of strokes' ink."""
+    return min(s.top for s in group), max(s.bottom for s in group)
 
 
 def _hollow(group: Sequence[_Stroke]) -> float:
@@ -438,12 +444,13 @@ def _parted(group: Sequence[_Stroke]) -> float:
     side (a 1 and a small 0, small beside a big digit elsewhere in the line), not a digit
     and its own fragment (a 4's L or a 5's flag ends above the digit's bottom, a 1's foot
     or a dot is flat)."""
-    top, bottom = min(s.top for s in group), max(s.bottom for s in group)
+    top, bottom = _extent(group)
     tall = max(bottom - top, 1e-9)
 
     def stands(part: Sequence[_Stroke]) -> bool:
-        return (max(s.bottom for s in part) - min(s.top for s in part) >= PART_HEIGHT * tall
-                and bottom - max(s.bottom for s in part) <= FRAGMENT_LIFT * tall)
+        part_top, part_bottom = _extent(part)
+        return (part_bottom - part_top >= PART_HEIGHT * tall
+                and bottom - part_bottom <= FRAGMENT_LIFT * tall)
 
     return sum(gap for k, gap in enumerate(_cut_gaps(list(group)))
                if gap > 0 and stands(group[:k + 1]) and stands(group[k + 1:])) / tall
