@@ -4,6 +4,7 @@ The result is a self-contained folder, servable with ``python -m http.server -d 
 and deployable to GitHub Pages as it is (every URL in it is relative):
 
     index.html style.css pad.js main.py pyscript.json sw.js favicon.svg   the page (from site/)
+    start_python.mjs snapshot_worker.mjs    how Pyodide starts: from a snapshot on repeat visits
     hwd/*.py                  the modules of the hwd package that ``import hwd`` needs
     networks/*.npz            the shipped networks (models/manifest.json, else every models/*.npz),
                               in the compact encoding (int8 with a scale per row)
@@ -44,7 +45,8 @@ PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 # plugin (imported even when disabled, to silence it).  The config is JSON, so PyScript's
 # TOML parser is neither needed nor shipped.
 PYSCRIPT_LAZY_CHUNKS = ("error-",)
-SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg"]
+SITE_FILES = ["index.html", "style.css", "pad.js", "main.py", "favicon.svg", "start_python.mjs",
+              "snapshot_worker.mjs"]
 # Page modules loaded only when the person first uses what they do: each ships as NAME.zip
 # with the hwd modules it needs beyond the start's (site/first_use.py fetches it then), not in
 # pyscript.json.
@@ -393,7 +395,7 @@ def preloads(dest: Path) -> str:
     (pad.js fetches it once the WebAssembly is in)."""
     core = [f"pyscript/{p.name}" for p in sorted((dest / "pyscript").glob("*-*.js"))
             if p.name.startswith(("core-", *PYSCRIPT_LAZY_CHUNKS))]
-    modules = [*core, "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
+    modules = [*core, "start_python.mjs", "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
     # The config's files too (hwd/*.py, the page's modules): PyScript fetches them only once
     # Python has started, one round trip more before main.py can run.
     fetched = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyscript.json",

@@ -22,6 +22,7 @@ fetched the first time it is opened, and computes only while it is open.
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from first_use import Later, TeachRow
 from pyscript import document, when, window
@@ -37,6 +38,21 @@ pad = window.hwdPad
 def element(element_id: str):
     """The page element with this id (a JS proxy)."""
     return document.getElementById(element_id)
+
+
+def standard_modules() -> list[str]:
+    """The standard library modules imported so far: the next visit starts from a snapshot
+    of Python with them imported (start_python.mjs).  Not Pyodide's own package, which a
+    fresh Pyodide has imported in its own way."""
+    library = next(path for path in sys.path if path.endswith(".zip"))
+    names = []
+    for name, module in sys.modules.items():
+        spec = getattr(module, "__spec__", None)  # JavaScript modules (js, pyscript's) have none
+        origin = str(getattr(spec, "origin", ""))
+        if (origin in ("built-in", "frozen") or origin.startswith(library)) \
+                and not name.startswith(("pyodide", "_pyodide")):
+            names.append(name)
+    return sorted(names)
 
 
 class Page:
@@ -91,7 +107,7 @@ class Page:
         self.status.dataset.network = name
         self.network = teacher.select(name, self.network)  # adapted to the person's examples
         self.set_status("ready", f"Ready: network “{name}”{about}.")
-        pad.ready()
+        pad.ready(to_js(standard_modules()))
 
     def recognize(self, strokes, final: bool) -> None:
         """Recognize the strokes (a JS array) and show the digit, probabilities and input."""

@@ -4,7 +4,8 @@
 //   the ink on the canvas and the stroke point lists in CSS pixels, y down.
 // - The buttons and the network selector, which work at once; Recognize waits for Python.
 // - Fetching the chosen network's bytes while Python boots, and the loading status.
-// - Registering the service worker once the page is ready.
+// - Registering the service worker once the page is ready, and after a visit that started
+//   Python afresh, having a snapshot of it made for the next (start_python.mjs says why).
 //
 // Python (main.py) does the rest: it calls window.hwdPad.connect(recognize, clear, select) when
 // it has started, gets the strokes as a JS array of [[x, y], ...] strokes, preprocesses and
@@ -327,6 +328,29 @@ addEventListener("unhandledrejection", (event) => loadFailed(event.reason));
 
 let serviceWorkerRegistered = false;
 
+/** Have snapshot_worker.mjs make a snapshot of Python with ``modules`` imported, and give it to
+    the service worker of this build; <html data-snapshot> says "kept" or "none" when done. */
+async function keepSnapshot(modules) {
+  const registration = await navigator.serviceWorker.ready;  // this build's files are cached
+  const build = document.querySelector('meta[name="hwd-build"]').content;
+  const worker = new Worker("./snapshot_worker.mjs", { type: "module" });
+  const snapshot = await new Promise((resolve) => {
+    worker.onmessage = ({ data }) => resolve(data);
+    worker.onerror = () => resolve(null);
+    worker.postMessage(modules);
+  });
+  worker.terminate();
+  let kept = false;
+  if (snapshot && registration.active) {
+    const channel = new MessageChannel();
+    kept = await new Promise((resolve) => {
+      channel.port1.onmessage = ({ data }) => resolve(data);
+      registration.active.postMessage({ build, snapshot }, [channel.port2, snapshot.buffer]);
+    });
+  }
+  document.documentElement.dataset.snapshot = kept ? "kept" : "none";
+}
+
 window.hwdPad = {
   /** main.py's handlers: recognize(strokes, final), clear(), select(name) (async). */
   connect(recognizeHandler, clearHandler, selectHandler) {
@@ -371,13 +395,16 @@ window.hwdPad = {
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   },
-  /** Called by main.py whenever it becomes ready: run a Recognize that was waiting. */
-  ready() {
+  /** Called by main.py whenever it becomes ready, with the names of the standard library
+      modules Python has imported: run a Recognize that was waiting. */
+  ready(modules) {
     if (pending) recognize();
     if (!serviceWorkerRegistered && "serviceWorker" in navigator && location.protocol !== "file:") {
       // After ready, so caching the app for offline use does not slow the first start.
       serviceWorkerRegistered = true;
-      navigator.serviceWorker.register("./sw.js").catch((error) => {
+      navigator.serviceWorker.register("./sw.js").then(() => {
+        if (document.documentElement.dataset.pythonStart === "fresh") keepSnapshot(modules);
+      }, (error) => {
         console.warn("HWD: offline use unavailable:", error.message);
       });
     }

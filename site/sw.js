@@ -11,6 +11,8 @@
 //   is answered from that version's cache, or from the network while that version is not
 //   cached yet (a new build whose worker is still installing);
 // - a build's cache is deleted once no open page uses it.
+// A page of a build also gives this worker a memory snapshot of Python (pad.js), kept in the
+// build's cache beside its files: start_python.mjs starts the next visit from it.
 // build.py rewrites the two constants below; the scope is this file's folder (relative URLs).
 
 const VERSION = "dev";
@@ -20,6 +22,7 @@ const CACHE = PREFIX + VERSION;
 const PAGES = "hwd-pages";  // "./hwd-page/<client id>" -> the version that page runs
 const NAVIGATION_TIMEOUT_MS = 4000;
 const BUILD_META = /<meta name="hwd-build" content="([\w-]+)">/;
+const SNAPSHOT = new URL("./python.snapshot", location).href;
 
 const versions = new Map();  // client id -> version, as in PAGES
 
@@ -37,6 +40,15 @@ async function install() {
 function fresh(url) {
   return new Request(url, { cache: "no-cache" });
 }
+
+/** Keep a Python snapshot made by a page of this build; answer on the port once kept. */
+self.addEventListener("message", (event) => {
+  const { build, snapshot } = event.data || {};
+  const kept = build === VERSION && snapshot instanceof Uint8Array
+    ? caches.open(CACHE).then((cache) => cache.put(SNAPSHOT, new Response(snapshot))).then(() => true, () => false)
+    : Promise.resolve(false);  // a page of another build: its snapshot would not match
+  event.waitUntil(kept.then((ok) => event.ports[0]?.postMessage(ok)));
+});
 
 self.addEventListener("activate", (event) => event.waitUntil(cleanUp()));
 
@@ -79,6 +91,8 @@ async function serve(request, clientId) {
     const cached = await caches.open(name).then((cache) => cache.match(request, { ignoreSearch: true }));
     if (cached) return cached;
   }
+  // Not made yet: no need to ask the server, which never has one.
+  if (request.url === SNAPSHOT) return new Response(null, { status: 404 });
   return fetch(request, { cache: "no-cache" });
 }
 

@@ -65,12 +65,14 @@ def test_networks_are_shipped_compact(built: Path) -> None:
 
 def test_config_preloads_and_version(built: Path) -> None:
     config = json.loads((built / "pyscript.json").read_text())
-    assert config["interpreter"] == "./pyodide/pyodide.mjs"
+    assert config["interpreter"] == "./start_python.mjs"  # which imports Pyodide's
+    assert (built / "start_python.mjs").is_file() and (built / "snapshot_worker.mjs").is_file()
     assert "./hwd/__init__.py" in config["files"]
     assert not list((built / "pyscript").glob("toml-*"))  # JSON config: no TOML parser
     html = (built / "index.html").read_text()
     preloaded = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
     assert "pyodide/pyodide.asm.wasm" in preloaded and "main.py" in preloaded
+    assert "start_python.mjs" in preloaded and "snapshot_worker.mjs" not in preloaded
     assert any(p.startswith("pyscript/error-") for p in preloaded)  # imported before Pyodide
     assert not [p for p in preloaded if p.startswith("networks/")]  # after the wasm (pad.js)
     assert all((built / p).is_file() for p in preloaded)

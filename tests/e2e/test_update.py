@@ -1,5 +1,6 @@
-"""A new build deployed over an old one: a returning visitor gets it whole on the next load,
-and it works offline afterwards (the service worker, site/sw.js)."""
+"""A new build deployed over an old one: a returning visitor gets it whole on the next load
+(Python not started from the old build's snapshot), and it works offline afterwards (the
+service worker, site/sw.js)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ INSTALLED = """async (version) => {
     return Boolean(registration && registration.active && !registration.installing
                    && !registration.waiting) && await caches.has('hwd-build-' + version);
 }"""
+SNAPSHOT_KEPT = "document.documentElement.dataset.snapshot === 'kept'"
+PYTHON_START = "document.documentElement.dataset.pythonStart"
 MARK_B = '\nwindow.hwdBuildMark = "B"  # added by test_update.py\n'
 
 
@@ -69,6 +72,7 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
         a = build_version(site)
         assert page.locator(STATUS).get_attribute("data-network") == "best"
         eventually(page, INSTALLED, a)
+        page.wait_for_function(SNAPSHOT_KEPT, timeout=120_000)  # A's Python, kept with A
 
         build_b(tmp_path, site)  # deployed into the same folder
         b = build_version(site)
@@ -82,8 +86,10 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
         assert page.evaluate("window.hwdBuildMark") == "B"
         assert page.locator(STATUS).get_attribute("data-network") == "quick"
         assert not [u for u in requested if u.endswith("/best.npz")]
+        assert page.evaluate(PYTHON_START) == "fresh"  # not from A's snapshot
 
         eventually(page, INSTALLED, b)
+        page.wait_for_function(SNAPSHOT_KEPT, timeout=120_000)
         # No page runs A any more: its cache goes once B's worker has activated.
         eventually(page, "async (name) => !(await caches.has(name))", f"hwd-build-{a}")
         context.set_offline(True)
@@ -92,6 +98,7 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
             wait_ready(page)
             assert page.locator('meta[name="hwd-build"]').get_attribute("content") == b
             assert page.evaluate("window.hwdBuildMark") == "B"
+            assert page.evaluate(PYTHON_START) == "snapshot"  # B's, offline too
             draw(page, fit(ONE, pad_box(page)[2], 0.6))
             assert recognize(page) == "1"
         finally:
