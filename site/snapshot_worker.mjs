@@ -3,8 +3,8 @@
 // imported (a list of names from main.py, through pad.js), snapshotted. The page hands the
 // bytes to the service worker, which keeps them with its build's files.
 //
-// Only the standard library: the page's own modules and PyScript's hold references to
-// JavaScript objects of the page, which a snapshot made here could not restore there.
+// Only the standard library: PyScript's modules, and main.py's through them, hold references
+// to JavaScript objects of the page, which a snapshot made here could not restore there.
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 onmessage = async ({ data: modules }) => {

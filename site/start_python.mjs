@@ -23,7 +23,8 @@ export async function loadPyodide(options) {
   const response = await snapshot;
   if (response) {
     try {
-      const pyodide = await load({ ...options, indexURL: INDEX_URL, _loadSnapshot: response.arrayBuffer() });
+      const bytes = response.arrayBuffer();  // a promise: Pyodide loads its JavaScript meanwhile
+      const pyodide = await load({ ...options, indexURL: INDEX_URL, _loadSnapshot: bytes });
       document.documentElement.dataset.pythonStart = "snapshot";
       return pyodide;
     } catch (error) {

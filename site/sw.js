@@ -45,7 +45,8 @@ function fresh(url) {
 self.addEventListener("message", (event) => {
   const { build, snapshot } = event.data || {};
   const kept = build === VERSION && snapshot instanceof Uint8Array
-    ? caches.open(CACHE).then((cache) => cache.put(SNAPSHOT, new Response(snapshot))).then(() => true, () => false)
+    ? caches.open(CACHE).then((cache) => cache.put(SNAPSHOT, new Response(snapshot)))
+      .then(() => true, () => false)  // false: storage full, say
     : Promise.resolve(false);  // a page of another build: its snapshot would not match
   event.waitUntil(kept.then((ok) => event.ports[0]?.postMessage(ok)));
 });
