@@ -330,9 +330,23 @@ let serviceWorkerRegistered = false;
 
 /** Have snapshot_worker.mjs make a snapshot of Python with ``modules`` imported, and give it to
     the service worker of this build; <html data-snapshot> says "kept" or "none" when done. */
-async function keepSnapshot(modules) {
-  const registration = await navigator.serviceWorker.ready;  // this build's files are cached
+async function keepSnapshot(registration, modules) {
   const build = document.querySelector('meta[name="hwd-build"]').content;
+  const [snapshot, serviceWorker] = await Promise.all([makeSnapshot(modules),
+                                                       activated(registration)]);
+  let kept = false;
+  if (snapshot && serviceWorker) {
+    const channel = new MessageChannel();
+    kept = await new Promise((resolve) => {
+      channel.port1.onmessage = ({ data }) => resolve(data);
+      serviceWorker.postMessage({ build, snapshot }, [channel.port2, snapshot.buffer]);
+    });
+  }
+  document.documentElement.dataset.snapshot = kept ? "kept" : "none";
+}
+
+/** The snapshot's bytes (a Uint8Array), or null if it could not be made. */
+async function makeSnapshot(modules) {
   const worker = new Worker("./snapshot_worker.mjs", { type: "module" });
   const snapshot = await new Promise((resolve) => {
     worker.onmessage = ({ data }) => resolve(data);
@@ -340,15 +354,24 @@ async function keepSnapshot(modules) {
     worker.postMessage(modules);
   });
   worker.terminate();
-  let kept = false;
-  if (snapshot && registration.active) {
-    const channel = new MessageChannel();
-    kept = await new Promise((resolve) => {
-      channel.port1.onmessage = ({ data }) => resolve(data);
-      registration.active.postMessage({ build, snapshot }, [channel.port2, snapshot.buffer]);
-    });
-  }
-  document.documentElement.dataset.snapshot = kept ? "kept" : "none";
+  return snapshot;
+}
+
+/** The newest service worker of the registration once it is active (null if it failed to
+    install): this build's, not an older build's still active. */
+async function activated(registration) {
+  // register() does not look for a new sw.js when one is registered already, and the browser
+  // looks on its own only later: look now, so that a new build's worker is installing.
+  await registration.update().catch(() => {});  // offline: the worker there is
+  const worker = registration.installing || registration.waiting || registration.active;
+  return new Promise((resolve) => {
+    const check = () => {
+      if (worker.state === "activated") resolve(worker);
+      if (worker.state === "redundant") resolve(null);
+    };
+    worker.addEventListener("statechange", check);
+    check();
+  });
 }
 
 window.hwdPad = {
@@ -402,8 +425,10 @@ window.hwdPad = {
     if (!serviceWorkerRegistered && "serviceWorker" in navigator && location.protocol !== "file:") {
       // After ready, so caching the app for offline use does not slow the first start.
       serviceWorkerRegistered = true;
-      navigator.serviceWorker.register("./sw.js").then(() => {
-        if (document.documentElement.dataset.pythonStart === "fresh") keepSnapshot(modules);
+      navigator.serviceWorker.register("./sw.js").then((registration) => {
+        if (document.documentElement.dataset.pythonStart === "fresh") {
+          keepSnapshot(registration, modules);
+        }
       }, (error) => {
         console.warn("HWD: offline use unavailable:", error.message);
       });
