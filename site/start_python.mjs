@@ -15,7 +15,7 @@ const SNAPSHOT_URL = new URL("./python.snapshot", import.meta.url).href;
 
 // Asked for at once, while PyScript still prepares: only a service worker can have it.
 const snapshot = navigator.serviceWorker && navigator.serviceWorker.controller
-  ? fetch(SNAPSHOT_URL).then((response) => (response.ok ? response : null), () => null)
+  ? fetch(SNAPSHOT_URL).then((response) => (response.status === 200 ? response : null), () => null)
   : Promise.resolve(null);
 
 /** PyScript's call: Pyodide's loadPyodide, given the snapshot when there is one. */

@@ -92,8 +92,9 @@ async function serve(request, clientId) {
     const cached = await caches.open(name).then((cache) => cache.match(request, { ignoreSearch: true }));
     if (cached) return cached;
   }
-  // Not made yet: no need to ask the server, which never has one.
-  if (request.url === SNAPSHOT) return new Response(null, { status: 404 });
+  // Not made yet: no need to ask the server, which never has one (and "no content", not
+  // 404, which the browser's console would show as an error).
+  if (request.url === SNAPSHOT) return new Response(null, { status: 204 });
   return fetch(request, { cache: "no-cache" });
 }
 

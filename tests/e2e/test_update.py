@@ -79,6 +79,8 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
         assert b != a
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.reload()
         wait_ready(page)
         # B's page, B's main.py, B's network, and nothing of A's.
@@ -87,6 +89,7 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
         assert page.locator(STATUS).get_attribute("data-network") == "quick"
         assert not [u for u in requested if u.endswith("/best.npz")]
         assert page.evaluate(PYTHON_START) == "fresh"  # not from A's snapshot
+        assert not errors  # B has no snapshot yet: that is no error
 
         eventually(page, INSTALLED, b)
         page.wait_for_function(SNAPSHOT_KEPT, timeout=120_000)
