@@ -58,7 +58,9 @@ from pagetools import (  # noqa: E402
     fit,
     open_page,
     pad_box,
+    python_start,
     serve,
+    snapshot_made,
     wait_ready,
 )
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
@@ -248,8 +250,8 @@ def repeat_visit(browser: Browser, url: str) -> tuple[float, float]:
     first, _ = first_visit(context, url, slow=True)
     page = context.pages[0]
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    if page.evaluate("document.documentElement.dataset.pythonStart") == "fresh":
-        page.wait_for_function("document.documentElement.dataset.snapshot", timeout=120_000)
+    if python_start(page) == "fresh":
+        snapshot_made(page)
     page.close()
     again, _ = first_visit(context, url, slow=True)
     context.close()

@@ -32,6 +32,7 @@ LAUNCH_ARGS = [
     "--disable-frame-rate-limit", "--disable-gpu-vsync",
 ]
 READY_TIMEOUT_MS = 90_000  # a cold Pyodide start on a busy 2-core machine can take a while
+SNAPSHOT_TIMEOUT_MS = 120_000  # a second Pyodide starts in a worker on a busy machine
 
 Point = Sequence[float]
 Strokes = Sequence[Sequence[Point]]
@@ -94,6 +95,18 @@ def wait_ready(page: Page, timeout: float = READY_TIMEOUT_MS) -> None:
         timeout=timeout)
     status = page.locator("[data-testid=status]")
     assert status.get_attribute("data-state") == "ready", status.text_content()
+
+
+def python_start(page: Page) -> str | None:
+    """How Python started on the page: "snapshot" (an earlier visit's) or "fresh"."""
+    return page.evaluate("document.documentElement.dataset.pythonStart")
+
+
+def snapshot_made(page: Page, timeout: float = SNAPSHOT_TIMEOUT_MS) -> str:
+    """Wait until a page that started Python afresh has had the snapshot for the next visit
+    made: "kept" (the service worker has it) or "none"."""
+    page.wait_for_function("document.documentElement.dataset.snapshot", timeout=timeout)
+    return page.evaluate("document.documentElement.dataset.snapshot")
 
 
 def open_page(page: Page, url: str, live: bool = True) -> None:

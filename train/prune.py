@@ -23,8 +23,7 @@ class Pruning:
 
     def __init__(self, final: float, start: float = 0.25, end: float = 0.75,
                  every: float = 0.005) -> None:
-        if not 0 <= final < 1:
-            raise ValueError("--prune must be in [0, 1)")
+        check_share(final)
         self.final, self.start, self.end, self.every = final, start, end, every
         self.masks: list[np.ndarray] | None = None
         self.pruned_at = -1.0  # progress at which the masks were last chosen
@@ -45,6 +44,12 @@ class Pruning:
             self.pruned_at = progress
         for w, mask in zip(weights[:-1], self.masks, strict=True):
             w *= mask
+
+
+def check_share(final: float) -> None:
+    """Raise ValueError unless ``final`` is a share of the weights that leaves some."""
+    if not 0 <= final < 1:
+        raise ValueError("--prune must be in [0, 1)")
 
 
 def keep_largest(w: np.ndarray, share: float) -> np.ndarray:

@@ -30,7 +30,7 @@ from .deskew import deskew
 from .distill import Teachers, check_weights, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
-from .prune import Pruning
+from .prune import Pruning, check_share
 from .repen import repen
 from .saving import check_outputs, copy_atomically, remove_partials
 
@@ -263,8 +263,7 @@ def check_settings(args: argparse.Namespace) -> None:
         raise ValueError("--epochs and --batch must be at least 1")
     if not 0 <= args.dropout < 1:
         raise ValueError("--dropout must be in [0, 1)")
-    if not 0 <= args.prune < 1:
-        raise ValueError("--prune must be in [0, 1)")
+    check_share(args.prune)
     if args.teachers < 0:
         raise ValueError("--teachers must be at least 0")
     if args.teacher or args.teachers:

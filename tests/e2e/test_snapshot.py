@@ -5,30 +5,28 @@ refuses is replaced, never a broken page."""
 from __future__ import annotations
 
 import pytest
-from pagetools import SEVEN, Site, draw, fit, open_page, pad_box, probabilities, recognize
+from pagetools import (
+    SEVEN,
+    Site,
+    draw,
+    fit,
+    open_page,
+    pad_box,
+    probabilities,
+    python_start,
+    recognize,
+    snapshot_made,
+)
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
-SNAPSHOT_TIMEOUT_MS = 120_000  # a second Pyodide starts in a worker on a busy 2-core machine
 # Bytes that are no snapshot, put where the page's build keeps its snapshot.
 SPOIL = """async () => {
     const build = document.querySelector('meta[name="hwd-build"]').content;
     const cache = await caches.open('hwd-build-' + build);
     await cache.put('./python.snapshot', new Response(new Uint8Array(4096)));
 }"""
-
-
-def python_start(page: Page) -> str | None:
-    """How Python started on the page: "snapshot" or "fresh"."""
-    return page.evaluate("document.documentElement.dataset.pythonStart")
-
-
-def snapshot_kept(page: Page) -> str:
-    """Wait until the page has had its snapshot made and kept (or not): "kept" | "none"."""
-    page.wait_for_function("document.documentElement.dataset.snapshot",
-                           timeout=SNAPSHOT_TIMEOUT_MS)
-    return page.evaluate("document.documentElement.dataset.snapshot")
 
 
 def seven(page: Page) -> tuple[str, dict[int, float]]:
@@ -42,7 +40,7 @@ def test_repeat_visit_starts_from_the_snapshot_with_the_same_answers(
     assert python_start(page) == "fresh"  # no service worker yet
     fresh = seven(page)
     assert fresh[0] == "7"
-    assert snapshot_kept(page) == "kept"
+    assert snapshot_made(page) == "kept"
 
     open_page(page, site.url, live=False)
     assert python_start(page) == "snapshot"
@@ -57,7 +55,7 @@ def test_repeat_visit_starts_from_the_snapshot_with_the_same_answers(
 
 def test_a_refused_snapshot_is_replaced(page: Page, site: Site) -> None:
     open_page(page, site.url, live=False)
-    assert snapshot_kept(page) == "kept"
+    assert snapshot_made(page) == "kept"
     page.evaluate(SPOIL)
 
     warnings: list[str] = []
@@ -66,7 +64,7 @@ def test_a_refused_snapshot_is_replaced(page: Page, site: Site) -> None:
     assert python_start(page) == "fresh"
     assert any("snapshot was refused" in w for w in warnings), warnings
     assert seven(page)[0] == "7"
-    assert snapshot_kept(page) == "kept"  # a good one in its place
+    assert snapshot_made(page) == "kept"  # a good one in its place
 
     open_page(page, site.url, live=False)
     assert python_start(page) == "snapshot"

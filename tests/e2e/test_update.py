@@ -12,7 +12,19 @@ import time
 from pathlib import Path
 
 import pytest
-from pagetools import ONE, build_site, draw, fit, open_page, pad_box, recognize, serve, wait_ready
+from pagetools import (
+    ONE,
+    build_site,
+    draw,
+    fit,
+    open_page,
+    pad_box,
+    python_start,
+    recognize,
+    serve,
+    snapshot_made,
+    wait_ready,
+)
 from playwright.sync_api import BrowserContext, Page
 
 pytestmark = pytest.mark.browser
@@ -25,8 +37,6 @@ INSTALLED = """async (version) => {
     return Boolean(registration && registration.active && !registration.installing
                    && !registration.waiting) && await caches.has('hwd-build-' + version);
 }"""
-SNAPSHOT_KEPT = "document.documentElement.dataset.snapshot === 'kept'"
-PYTHON_START = "document.documentElement.dataset.pythonStart"
 MARK_B = '\nwindow.hwdBuildMark = "B"  # added by test_update.py\n'
 
 
@@ -72,7 +82,7 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
         a = build_version(site)
         assert page.locator(STATUS).get_attribute("data-network") == "best"
         eventually(page, INSTALLED, a)
-        page.wait_for_function(SNAPSHOT_KEPT, timeout=120_000)  # A's Python, kept with A
+        assert snapshot_made(page) == "kept"  # A's Python, kept with A
 
         build_b(tmp_path, site)  # deployed into the same folder
         b = build_version(site)
@@ -88,11 +98,11 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
         assert page.evaluate("window.hwdBuildMark") == "B"
         assert page.locator(STATUS).get_attribute("data-network") == "quick"
         assert not [u for u in requested if u.endswith("/best.npz")]
-        assert page.evaluate(PYTHON_START) == "fresh"  # not from A's snapshot
+        assert python_start(page) == "fresh"  # not from A's snapshot
         assert not errors  # B has no snapshot yet: that is no error
 
         eventually(page, INSTALLED, b)
-        page.wait_for_function(SNAPSHOT_KEPT, timeout=120_000)
+        assert snapshot_made(page) == "kept"
         # No page runs A any more: its cache goes once B's worker has activated.
         eventually(page, "async (name) => !(await caches.has(name))", f"hwd-build-{a}")
         context.set_offline(True)
@@ -101,7 +111,7 @@ def test_new_build_reaches_a_returning_visitor_whole_then_works_offline(
             wait_ready(page)
             assert page.locator('meta[name="hwd-build"]').get_attribute("content") == b
             assert page.evaluate("window.hwdBuildMark") == "B"
-            assert page.evaluate(PYTHON_START) == "snapshot"  # B's, offline too
+            assert python_start(page) == "snapshot"  # B's, offline too
             draw(page, fit(ONE, pad_box(page)[2], 0.6))
             assert recognize(page) == "1"
         finally:
