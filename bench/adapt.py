@@ -28,7 +28,7 @@ import numpy as np
 import hwd
 from hwd import adapt, models
 from train.data import load_mnist
-from train.deskew import deskew
+from train.deskew import network_input
 from train.mlp import MLP
 from train.unipen import drawings
 
@@ -54,7 +54,7 @@ def hidden_and_last(path: Path) -> tuple:
     mlp = MLP.load(path)
     layers = [(w.astype(np.float64), b.astype(np.float64))
               for w, b in zip(mlp.weights, mlp.biases, strict=True)]
-    transform = deskew if mlp.meta.get("input_transform") == "deskew" else np.asarray
+    transform = network_input(mlp.meta)
 
     def hidden(x: np.ndarray) -> np.ndarray:
         a = np.asarray(transform(np.asarray(x, np.float64)), np.float64)

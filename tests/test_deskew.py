@@ -28,6 +28,18 @@ def test_standard_library_and_numpy_agree_on_mnist(mnist):
     assert np.abs(pure - numpy_deskew.deskew(images)).max() < 1e-12
     single = numpy_deskew.deskew(mnist[2][:300])  # float32, as in training
     assert single.dtype == np.float32 and np.abs(single - pure).max() < 1e-5
+    partly = np.array([deskew(x, 0.75) for x in images.tolist()])
+    assert np.abs(partly - numpy_deskew.deskew(images, 0.75)).max() < 1e-12
+    assert np.abs(partly - pure).max() > 0.1
+
+
+def test_a_partial_correction_removes_that_share_of_the_lean():
+    for lean in (-0.6, 0.4):
+        image = leaning_bar(lean)
+        for strength in (0.25, 0.75):
+            assert slant(deskew(image, strength))[0] == pytest.approx((1 - strength) * lean,
+                                                                      abs=0.03)
+        assert deskew(image, 0.0) == image
 
 
 def test_a_leaning_stroke_stands_up_and_keeps_its_ink_and_centre():
@@ -56,19 +68,29 @@ def test_a_network_deskews_its_input_when_its_meta_says_so():
     deskewing = Network(weights, [[0.0] * 784], ["relu"], {"input_transform": "deskew"})
     assert deskewing.prepare(image) == deskew(image)
     assert np.allclose(deskewing.feedforward(image), deskew(image), atol=1e-6)
+    partly = Network(weights, [[0.0] * 784], ["relu"],
+                     {"input_transform": "deskew", "deskew_strength": 0.75})
+    assert partly.prepare(image) == deskew(image, 0.75) != deskew(image)
     unknown = Network(weights, [[0.0] * 784], ["relu"], {"input_transform": "rotate"})
     with pytest.raises(ValueError, match="input_transform"):
         unknown.prepare(image)
+    for strength in (0, 1.5, "half"):
+        bad = Network(weights, [[0.0] * 784], ["relu"],
+                      {"input_transform": "deskew", "deskew_strength": strength})
+        with pytest.raises(ValueError, match="deskew_strength"):
+            bad.prepare(image)
 
 
 def test_a_deskewing_network_file_reads_the_same_in_hwd_and_numpy(tmp_path, mnist):
     from train.mlp import MLP, feedforward64
 
     net = MLP([784, 30, 10], "relu", np.random.default_rng(0))
-    path = net.save(tmp_path / "d.npz", {"input_transform": "deskew"}, "int16")
-    network = hwd.load(path)
     images = mnist[2][:20].astype(np.float64)
-    pure = np.array([network.feedforward(x) for x in images.tolist()])
-    assert np.abs(pure - feedforward64(path, images)).max() < 1e-6
+    for meta in ({"input_transform": "deskew", "deskew_strength": 0.75},
+                 {"input_transform": "deskew"}):
+        path = net.save(tmp_path / "d.npz", meta, "int16")
+        network = hwd.load(path)
+        pure = np.array([network.feedforward(x) for x in images.tolist()])
+        assert np.abs(pure - feedforward64(path, images)).max() < 1e-6
     plain = net.save(tmp_path / "p.npz", {}, "int16")
     assert np.abs(feedforward64(plain, images) - pure).max() > 1e-4  # deskewing changed them

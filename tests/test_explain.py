@@ -17,7 +17,7 @@ from helpers import random_mlp
 import hwd
 from hwd import explain, models
 from hwd.packed import PackedMatrix
-from train.deskew import deskew
+from train.deskew import network_input
 from train.mlp import MLP
 
 TOLERANCE = 1e-4
@@ -43,7 +43,7 @@ def check_gradients(network: hwd.Network, reference: MLP, images: np.ndarray,
     for k, x in enumerate(images):
         t = explain.trace(network, x.tolist())
         # The gradient is with respect to the network's own input: slant-corrected if it says so.
-        inputs = deskew(x[None, :]) if network.meta.get("input_transform") == "deskew" else x[None]
+        inputs = network_input(network.meta)(x[None, :])
         for digit in (t.digit, (t.digit + 1 + k) % 10):
             expected = reference.logit_gradient(input_offset + input_scale * inputs, digit)[0]
             assert_close(explain.logit_gradient(network, t, digit), input_scale * expected)

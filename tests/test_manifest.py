@@ -18,5 +18,9 @@ def test_the_command_parses_back_to_the_same_settings():
     again = vars(parse_args(shlex.split(command)[4:]))
     assert {k: again[k] for k in settings} == settings
     assert again["save"] == "models/net.npz"
-    plain = reproduce_command("net", {**settings, "deskew": False})
+    plain = reproduce_command("net", {**settings, "deskew": False})  # as older files store it
     assert "--deskew" not in plain.split() and not parse_args(shlex.split(plain)[4:]).deskew
+    assert parse_args(shlex.split(reproduce_command("net", {**settings, "deskew": True}))[4:]
+                      ).deskew == 1.0
+    partly = reproduce_command("net", {**settings, "deskew": 0.75})
+    assert parse_args(shlex.split(partly)[4:]).deskew == 0.75

@@ -41,6 +41,21 @@ def test_it_learns_and_saves_every_epoch(data_dir, tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_a_partly_deskewing_network_says_so_and_reads_as_trained(data_dir, tmp_path):
+    from train.deskew import deskew
+    from train.mlp import feedforward64
+
+    net, _ = train(parse_args([*SMALL, "--limit", "500", "--epochs", "1", "--deskew", "0.75",
+                               "--out", str(tmp_path / "run")]))
+    path = tmp_path / "run" / "epoch-001.npz"
+    meta = hwd.load(path).meta
+    assert meta["input_transform"] == "deskew" and meta["deskew_strength"] == 0.75
+    assert meta["training"]["deskew"] == 0.75
+    x = data.load_mnist(data_dir)[2][:50]
+    assert np.allclose(feedforward64(path, x), net.feedforward(deskew(x, 0.75)), atol=1e-5)
+
+
+@pytest.mark.slow
 def test_target_error_fails_loudly(data_dir, tmp_path):
     args = [*SMALL, "--limit", "500", "--epochs", "1", "--out", str(tmp_path), "--target-error",
             "0.1"]
@@ -138,6 +153,7 @@ def bad_settings(tmp_path):
         "--layers 100 inputs": (["--layers", "100,10"], "784 inputs first"),
         "--layers 0 neurons": (["--layers", "784,0,10"], "every layer at least 1"),
         "--dropout 1": (["--dropout", "1"], "--dropout must be in [0, 1)"),
+        "--deskew 2": (["--deskew", "2"], "--deskew must be in [0, 1]"),
     }
 
 

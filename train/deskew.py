@@ -1,22 +1,34 @@
 """Slant correction for a batch of digits in numpy: the twin of :mod:`hwd.deskew`.
 
 The same map (a shear about the centre of mass row by alpha = cov(x, y) / var(y),
-capped at +-MAX_SLANT, linear along rows, zero outside), written independently
-with array operations so the trainer can deskew MNIST and its augmented copies.
+capped at +-MAX_SLANT, times a strength, linear along rows, zero outside), written
+independently with array operations so the trainer can deskew MNIST and its
+augmented copies.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
-from hwd.deskew import MAX_SLANT
+from hwd.deskew import MAX_SLANT, meta_strength
 
 SIDE = 28
 _INDEX = np.arange(SIDE)
 
 
-def deskew(images: np.ndarray) -> np.ndarray:
-    """Deskewed copies of ``images`` (n, 784), in their dtype."""
+def network_input(meta: dict) -> Callable[[np.ndarray], np.ndarray]:
+    """What a network with this ``meta`` does to its input pixels (n, 784) before its first
+    layer (:meth:`hwd.network.Network.prepare`)."""
+    share = meta_strength(meta)
+    return functools.partial(deskew, strength=share) if share else np.asarray
+
+
+def deskew(images: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """Deskewed copies of ``images`` (n, 784), in their dtype, by ``strength`` times their
+    lean."""
     n = len(images)
     x = images.reshape(n, SIDE, SIDE)
     moments = x.astype(np.float64)
@@ -26,7 +38,8 @@ def deskew(images: np.ndarray) -> np.ndarray:
     dy, dx = _INDEX - cy[:, None], _INDEX - cx[:, None]
     var = (row_ink * dy**2).sum(1)
     cov = ((moments * dx[:, None, :]).sum(2) * dy).sum(1)
-    alpha = np.clip(np.divide(cov, var, out=np.zeros(n), where=var > 0), -MAX_SLANT, MAX_SLANT)
+    alpha = strength * np.clip(np.divide(cov, var, out=np.zeros(n), where=var > 0),
+                               -MAX_SLANT, MAX_SLANT)
     shift = alpha[:, None] * dy  # (n, 28): source column = x + shift on each row
     k = np.floor(shift)
     f = (shift - k).astype(images.dtype)[:, :, None]

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwd.deskew import meta_strength
+
 from .mlp import MLP, softmax
 
 FLOOR = 1e-30  # probabilities below float32's range: log() of them stays finite
@@ -47,7 +49,8 @@ class Soft:
 class Teachers:
     """Trained networks whose averaged softened outputs the student learns from."""
 
-    def __init__(self, paths: list[str], deskew: bool, temperature: float, weight: float) -> None:
+    def __init__(self, paths: list[str], deskew: float, temperature: float, weight: float
+                 ) -> None:
         check_weights(temperature, weight)
         self.paths, self.temperature, self.weight = list(paths), temperature, weight
         self.networks = [load_teacher(p, deskew) for p in self.paths]
@@ -70,18 +73,26 @@ def check_weights(temperature: float, weight: float) -> None:
         raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
 
 
-def load_teacher(path: str, deskew: bool) -> MLP:
-    """A teacher network, checked to read the same inputs as the student."""
+def load_teacher(path: str, deskew: float) -> MLP:
+    """A teacher network, checked to read the same inputs as the student (slant-corrected by
+    the same strength ``deskew``, 0 for none)."""
     if not Path(path).is_file():
         raise ValueError(f"--teacher {path}: no such file")
     net = MLP.load(path)
     if net.sizes[0] != 784 or net.sizes[-1] != 10:
         raise ValueError(f"--teacher {path}: layers {net.sizes}, not 784 inputs and 10 outputs")
-    if (net.meta.get("input_transform") == "deskew") != deskew:
-        wants = "slant-corrected" if not deskew else "raw"
-        raise ValueError(f"--teacher {path}: it reads {wants} inputs; the student "
-                         f"{'deskews' if deskew else 'does not deskew'} (--deskew)")
+    reads = meta_strength(net.meta)
+    if reads != deskew:
+        raise ValueError(f"--teacher {path}: it reads {_inputs(reads)}; the student reads "
+                         f"{_inputs(deskew)} (--deskew)")
     return net
+
+
+def _inputs(strength: float) -> str:
+    """How a network's inputs are slant-corrected, in words."""
+    if strength == 1:
+        return "slant-corrected inputs"
+    return f"inputs slant-corrected by {strength:g}" if strength else "raw inputs"
 
 
 def soften(probs: np.ndarray, temperature: float) -> np.ndarray:

@@ -80,12 +80,13 @@ def _bar(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
 
 
 def _slash(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
-    """A line through a 0's centre, from vertical to diagonal, often reaching well beyond it."""
+    """A line through a 0's centre, from vertical to past the diagonal, often reaching well
+    beyond it: each end up to half the 0's height further out."""
     left, top, right, bottom = box.T
     n = len(box)
     centre = np.stack([(left + right) / 2, (top + bottom) / 2], 1)
-    lean = np.deg2rad(rng.uniform(0, 50, n))  # from the vertical, top end to the right
-    half = (bottom - top) / 2 * (1 + rng.uniform(0.0, 0.5, (2, n)))  # beyond top, bottom
+    lean = np.deg2rad(rng.uniform(0, 60, n))  # from the vertical, top end to the right
+    half = (bottom - top) / 2 * (1 + rng.uniform(0.0, 1.0, (2, n)))  # beyond top, bottom
     direction = np.stack([np.sin(lean), -np.cos(lean)], 1)
     return centre + half[0, :, None] * direction, centre - half[1, :, None] * direction
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .deskew import deskew
+from .deskew import network_input
 from .saving import atomic_write
 
 if TYPE_CHECKING:
@@ -190,8 +190,7 @@ def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
             layers = [(weights(f, l, shifts[l]),
                        f[f"biases_{l}"].astype(np.float64), act)
                       for l, act in enumerate(meta["activations"])]
-            if meta.get("input_transform") == "deskew":
-                x = deskew(x)
+            x = network_input(meta)(x)
         else:
             n = len(f.files) - 1
             layers = [(f[f"arr_{l}"].astype(np.float64), 0.0, "sigmoid") for l in range(1, n + 1)]

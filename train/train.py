@@ -70,8 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                       ("sigma", "elastic smoothness, px"), ("thickness", "stroke width change"),
                       ("european", "fraction of 0/1/7 given a slash/flag/bar")]:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
-    a("--deskew", action="store_true",
-      help="train on slant-corrected digits; the network then deskews its inputs (hwd.deskew)")
+    a("--deskew", type=float, nargs="?", const=1.0, default=0.0, metavar="STRENGTH",
+      help="train on slant-corrected digits, by STRENGTH (0..1, default 1) times their lean; "
+           "the network then deskews its inputs the same way (hwd.deskew)")
     a("--repen", action="store_true",
       help="also train on every digit redrawn along its centre line with the pad's pen "
            "(train.repen): twice the images per epoch")
@@ -123,7 +124,7 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
     # The batches have their own generator: they are made in a thread beside the training.
     transform = augment if augment.active else None
     if args.deskew:  # after augmentation, as a drawing is deskewed whatever its slant
-        x_test, transform = deskew(x_test), deskewed(transform)
+        x_test, transform = deskew(x_test, args.deskew), deskewed(transform, args.deskew)
     batches = Batches(x_train, y_train, args.batch, transform,
                       np.random.default_rng([args.seed, 1]))
     paths = [*args.teacher, *trained_teachers]
@@ -163,7 +164,8 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
                       "seconds": round(time.perf_counter() - start, 1)}
             path = net.save(out / f"epoch-{epoch:03d}.npz", {
                 "epoch": epoch, f"{measured}_accuracy": accuracy, "training": settings,
-                **({"input_transform": "deskew"} if args.deskew else {}),
+                **({"input_transform": "deskew", "deskew_strength": args.deskew}
+                   if args.deskew else {}),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "mnist_sha256": training_data_checksum(), "hwd_version": __version__,
                 "history": [*history, record]}, args.dtype)
@@ -209,10 +211,10 @@ def train_teachers(args: argparse.Namespace) -> list[str]:
     return paths
 
 
-def deskewed(augment: Augment | None):
-    """The batch transform: ``augment`` (if any), then slant correction."""
+def deskewed(augment: Augment | None, strength: float):
+    """The batch transform: ``augment`` (if any), then slant correction by ``strength``."""
     def transform(x: np.ndarray, rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
-        return deskew(augment(x, rng, y) if augment else x)
+        return deskew(augment(x, rng, y) if augment else x, strength)
     return transform
 
 
@@ -264,6 +266,8 @@ def check_settings(args: argparse.Namespace) -> None:
     if not 0 <= args.dropout < 1:
         raise ValueError("--dropout must be in [0, 1)")
     check_share(args.prune)
+    if not 0 <= args.deskew <= 1:
+        raise ValueError("--deskew must be in [0, 1]")
     if args.teachers < 0:
         raise ValueError("--teachers must be at least 0")
     if args.teacher or args.teachers:

@@ -11,10 +11,17 @@ output pixel (x, y) taking the ink at (x + alpha (y - cy), y), linearly
 interpolated along the row with nothing outside the image; the centre of mass
 stays where it was.  |alpha| is capped at MAX_SLANT.
 
+A network may ask for part of the correction, ``strength`` times the lean
+("deskew_strength" in its meta; 1 when absent).  The moments measure the lean
+of all the ink, including strokes that are not slant: a 1's flag pulls the ink
+of its top to the left, and a full correction then tilts the stem and flattens
+the flag into a 7's bar.  A partial one straightens most slanted digits enough
+and keeps more of what tells a flagged 1 from a 7 (docs/accuracy.md).
+
 Networks trained on deskewed MNIST say so in their meta ("input_transform":
 "deskew"), and :meth:`hwd.network.Network.prepare` then applies this to every
-input.  ``train/deskew.py`` is the numpy twin used in training, and a test holds
-the two together.
+input, with the network's strength.  ``train/deskew.py`` is the numpy twin used
+in training, and a test holds the two together.
 """
 
 from __future__ import annotations
@@ -28,6 +35,16 @@ MAX_SLANT = 1.0  # columns per row: 45 degrees
 _COLUMNS = range(SIZE)
 PAD = SIZE + 1  # > |shift|, as |alpha| <= MAX_SLANT = 1 and |y - cy| < SIZE
 _ZEROS = [0.0] * PAD
+
+
+def meta_strength(meta: dict) -> float:
+    """How much of the lean a network with this ``meta`` reads corrected: 0 (none) to 1."""
+    if meta.get("input_transform") != "deskew":
+        return 0.0
+    value = meta.get("deskew_strength", 1.0)
+    if not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"deskew_strength {value!r} in the network's meta: not in (0, 1]")
+    return float(value)
 
 
 def slant(pixels: Sequence[float]) -> tuple[float, float]:
@@ -46,9 +63,11 @@ def slant(pixels: Sequence[float]) -> tuple[float, float]:
     return max(-MAX_SLANT, min(MAX_SLANT, alpha)), cy
 
 
-def deskew(pixels: Sequence[float]) -> list[float]:
-    """The 784 ``pixels`` (row-major, 0..1) sheared upright (see the module docstring)."""
+def deskew(pixels: Sequence[float], strength: float = 1.0) -> list[float]:
+    """The 784 ``pixels`` (row-major, 0..1) sheared upright, by ``strength`` (0..1) times
+    their lean (see the module docstring)."""
     alpha, cy = slant(pixels)
+    alpha *= strength
     out = []
     for y in range(SIZE):
         row = list(pixels[y * SIZE:(y + 1) * SIZE])

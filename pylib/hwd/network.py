@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from .deskew import deskew
+from .deskew import deskew, meta_strength
 from .packed import PackedMatrix
 
 Vector = list[float]
@@ -96,10 +96,11 @@ class Network:
     def prepare(self, pixels: Sequence[float]) -> Vector:
         """The input this network reads for 28x28 ``pixels`` (row-major, 0..1): the pixels
         themselves, unless the network's meta asks for more preprocessing: "input_transform":
-        "deskew" (it was trained on slant-corrected digits, :mod:`hwd.deskew`)."""
+        "deskew" (it was trained on slant-corrected digits, :mod:`hwd.deskew`, by its
+        "deskew_strength")."""
         transform = self.meta.get("input_transform")
         if transform == "deskew":
-            return deskew(pixels)
+            return deskew(pixels, meta_strength(self.meta))
         if transform is not None:
             raise ValueError(f"unknown input_transform {transform!r} in the network's meta")
         return list(pixels)
