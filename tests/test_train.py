@@ -266,6 +266,19 @@ def test_european_digits_still_fit_mnists_box(mnist):
         assert rows[0] > 0 and rows[-1] < 27 and cols[0] > 0 and cols[-1] < 27
 
 
+def test_long_slashes_lean_and_reach_further():
+    from train.european import _long_slash, _slash
+
+    box = np.tile([[9.0, 4.0, 19.0, 24.0]], (4000, 1))  # a 0 20 px tall, centre (14, 14)
+    for segment, lean, reach in ((_slash, 50, 0.5), (_long_slash, 60, 1.0)):
+        top, bottom = segment(box, np.zeros((4000, 28, 28)), np.random.default_rng(0))
+        angle = np.degrees(np.arctan2(top[:, 0] - 14, 14 - top[:, 1]))
+        beyond = np.hypot(*(top - 14).T) / 10 - 1  # past the 0's top, in half-heights
+        assert 0 <= angle.min() < 1 and lean - 1 < angle.max() <= lean
+        assert reach - 0.01 < beyond.max() <= reach and 0 <= beyond.min() < 0.01
+        assert np.allclose(np.arctan2(*(top - 14).T), np.arctan2(*(14 - bottom).T))
+
+
 @pytest.mark.slow
 def test_a_real_ctrl_c_exits_130(data_dir, tmp_path):
     """SIGINT to ``hwd train`` after its first epoch: status 130, no --save, epoch 1 kept."""

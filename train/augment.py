@@ -40,6 +40,7 @@ class Augment:
     sigma: float = 5.0  # elastic smoothness, px
     thickness: float = 0.0  # max blend towards dilation (+) or erosion (-)
     european: float = 0.0  # fraction of 0s, 1s and 7s drawn European-style
+    long_slashes: bool = False  # European 0s with train.european._long_slash
 
     @property
     def active(self) -> bool:
@@ -55,7 +56,7 @@ class Augment:
         n = len(images)
         x = images.reshape(n, SIDE, SIDE)
         if self.european and labels is not None:
-            x = add_strokes(x, labels, self.european, rng)
+            x = add_strokes(x, labels, self.european, rng, self.long_slashes)
         if self.thickness:
             x = _thicken(x, rng.uniform(-self.thickness, self.thickness, n).astype(np.float32))
         warped = warp(x, *self._source_coordinates(n, rng))

@@ -24,10 +24,11 @@ _Y, _X = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) + 0.5  # pixel centres
 
 
 def add_strokes(images: np.ndarray, labels: np.ndarray, p: float,
-                rng: np.random.Generator) -> np.ndarray:
-    """Copies of ``images`` (n, 28, 28) where a fraction ``p`` of 0s, 1s, 7s and 9s got a stroke."""
+                rng: np.random.Generator, long_slashes: bool = False) -> np.ndarray:
+    """Copies of ``images`` (n, 28, 28) where a fraction ``p`` of 0s, 1s, 7s and 9s got a stroke
+    (with ``long_slashes``, the slashes of :func:`_long_slash`)."""
     out = images.copy()
-    for digit, segment in STROKES:
+    for digit, segment in LONG_SLASH_STROKES if long_slashes else STROKES:
         chosen = np.flatnonzero((labels == digit) & (rng.random(len(labels)) < p))
         if len(chosen):
             box = _ink_box(out[chosen])
@@ -79,16 +80,23 @@ def _bar(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
     return np.stack([stem - half, y + tilt], 1), np.stack([stem + half, y - tilt], 1)
 
 
-def _slash(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
-    """A line through a 0's centre, from vertical to past the diagonal, often reaching well
-    beyond it: each end up to half the 0's height further out."""
+def _slash(box: np.ndarray, x: np.ndarray, rng: np.random.Generator, lean: float = 50.0,
+           reach: float = 0.5):
+    """A line through a 0's centre, from vertical to ``lean`` degrees, often reaching well
+    beyond it: each end up to ``reach`` times half the 0's height further out."""
     left, top, right, bottom = box.T
     n = len(box)
     centre = np.stack([(left + right) / 2, (top + bottom) / 2], 1)
-    lean = np.deg2rad(rng.uniform(0, 60, n))  # from the vertical, top end to the right
-    half = (bottom - top) / 2 * (1 + rng.uniform(0.0, 1.0, (2, n)))  # beyond top, bottom
-    direction = np.stack([np.sin(lean), -np.cos(lean)], 1)
+    angle = np.deg2rad(rng.uniform(0, lean, n))  # from the vertical, top end to the right
+    half = (bottom - top) / 2 * (1 + rng.uniform(0.0, reach, (2, n)))  # beyond top, bottom
+    direction = np.stack([np.sin(angle), -np.cos(angle)], 1)
     return centre + half[0, :, None] * direction, centre - half[1, :, None] * direction
+
+
+def _long_slash(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
+    """A slash leaning up to 60 degrees, past the diagonal, each end up to half the 0's height
+    beyond it, as many drawn 0s have (``hwd train --long-slashes``; docs/accuracy.md)."""
+    return _slash(box, x, rng, lean=60.0, reach=1.0)
 
 
 def _flag(box: np.ndarray, x: np.ndarray, rng: np.random.Generator):
@@ -143,3 +151,4 @@ def _draw(start: np.ndarray, end: np.ndarray) -> np.ndarray:
 
 
 STROKES = ((7, _bar), (0, _slash), (1, _flag), (1, _foot), (9, _hook))
+LONG_SLASH_STROKES = ((7, _bar), (0, _long_slash), (1, _flag), (1, _foot), (9, _hook))

@@ -70,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                       ("sigma", "elastic smoothness, px"), ("thickness", "stroke width change"),
                       ("european", "fraction of 0/1/7 given a slash/flag/bar")]:
         g.add_argument(f"--{name}", type=float, default=5.0 if name == "sigma" else 0.0, help=doc)
+    a("--long-slashes", action="store_true",
+      help="European 0s get slashes leaning up to 60 degrees and reaching up to half the 0's "
+           "height beyond it (default: 50 degrees, a quarter)")
     a("--deskew", type=float, nargs="?", const=1.0, default=0.0, metavar="STRENGTH",
       help="train on slant-corrected digits, by STRENGTH (0..1, default 1) times their lean; "
            "the network then deskews its inputs the same way (hwd.deskew)")
@@ -120,7 +123,7 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
     pruning = Pruning(args.prune) if args.prune else None
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
-                      args.thickness, args.european)
+                      args.thickness, args.european, args.long_slashes)
     # The batches have their own generator: they are made in a thread beside the training.
     transform = augment if augment.active else None
     if args.deskew:  # after augmentation, as a drawing is deskewed whatever its slant
