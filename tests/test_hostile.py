@@ -309,6 +309,13 @@ NETWORK_FILES = {
     "test_accuracy a string": (lambda: with_meta({"format": "hwd-network", "activations":
                                                   ["softmax"], "test_accuracy": "high"}),
                                "test_accuracy must be a number"),
+    "input_transform 'rotate'": (lambda: with_meta({"format": "hwd-network", "activations":
+                                                    ["softmax"], "input_transform": "rotate"}),
+                                 "input_transform 'rotate' is not known"),
+    "deskew_strength 2": (lambda: with_meta({"format": "hwd-network", "activations": ["softmax"],
+                                             "input_transform": "deskew",
+                                             "deskew_strength": 2}),
+                          "deskew_strength must be a number in (0, 1]"),
     "an inf weight": (lambda: npz_bytes(network_members(weight=np.inf)), "NaN or infinity"),
     "a NaN weight": (lambda: npz_bytes(network_members(weight=np.nan)), "NaN or infinity"),
     "an inf bias": (lambda: npz_bytes(network_members(bias=np.inf)), "NaN or infinity"),

@@ -38,12 +38,19 @@ _ZEROS = [0.0] * PAD
 
 
 def meta_strength(meta: dict) -> float:
-    """How much of the lean a network with this ``meta`` reads corrected: 0 (none) to 1."""
-    if meta.get("input_transform") != "deskew":
+    """How much of the lean a network with this ``meta`` reads corrected: 0 (none) to 1.
+
+    ValueError if the meta asks for a transform or a strength this module does not know.
+    """
+    transform = meta.get("input_transform")
+    if transform is None:
         return 0.0
+    if transform != "deskew":
+        raise ValueError(f"meta's input_transform {str(transform)[:40]!r} is not known "
+                         f"(\"deskew\" is)")
     value = meta.get("deskew_strength", 1.0)
-    if not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"deskew_strength {value!r} in the network's meta: not in (0, 1]")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError("meta's deskew_strength must be a number in (0, 1]")
     return float(value)
 
 

@@ -98,12 +98,8 @@ class Network:
         themselves, unless the network's meta asks for more preprocessing: "input_transform":
         "deskew" (it was trained on slant-corrected digits, :mod:`hwd.deskew`, by its
         "deskew_strength")."""
-        transform = self.meta.get("input_transform")
-        if transform == "deskew":
-            return deskew(pixels, meta_strength(self.meta))
-        if transform is not None:
-            raise ValueError(f"unknown input_transform {transform!r} in the network's meta")
-        return list(pixels)
+        strength = meta_strength(self.meta)
+        return deskew(pixels, strength) if strength else list(pixels)
 
     def feedforward(self, a: Sequence[float]) -> Vector:
         """The output activations (ten probabilities) for the input pixels ``a``."""

@@ -26,6 +26,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from .deskew import meta_strength
 from .inputs import InputError, parse_json
 from .network import Network
 from .packed import PackedMatrix
@@ -316,6 +317,7 @@ def _meta(array: Array) -> dict:
     if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(
             accuracy, int | float) or not 0 <= accuracy <= 1):
         raise ValueError("meta's test_accuracy must be a number in [0, 1]")
+    meta_strength(meta)  # an input transform the network asks for must be one hwd can do
     return meta
 
 
