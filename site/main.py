@@ -22,6 +22,7 @@ fetched the first time it is opened, and computes only while it is open.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 
 from first_use import Later, TeachRow
@@ -40,10 +41,11 @@ def element(element_id: str):
     return document.getElementById(element_id)
 
 
+@functools.cache  # only the first ready's list is used (pad.js): not listed again on each
 def standard_modules() -> list[str]:
-    """The standard library modules imported so far: the next visit starts from a snapshot
-    of Python with them imported (start_python.mjs).  Not Pyodide's own package, which a
-    fresh Pyodide has imported in its own way."""
+    """The standard library modules imported when the page was first ready: the next visit
+    starts from a snapshot of Python with them imported (start_python.mjs).  Not Pyodide's
+    own package, which a fresh Pyodide has imported in its own way."""
     library = next(path for path in sys.path if path.endswith(".zip"))
     names = []
     for name, module in sys.modules.items():
