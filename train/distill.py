@@ -18,6 +18,8 @@ whose gradient with respect to the student's logits z is
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import numpy as np
 
 from hwd.deskew import meta_strength
 
+from .conv import ConvNet, is_conv
 from .mlp import MLP, softmax
 
 FLOOR = 1e-30  # probabilities below float32's range: log() of them stays finite
@@ -73,13 +76,20 @@ def check_weights(temperature: float, weight: float) -> None:
         raise ValueError("--temperature must be > 0 and --distill in (0, 1]")
 
 
-def load_teacher(path: str, deskew: float) -> MLP:
+def load_network(path: str | os.PathLike) -> MLP | ConvNet:
+    """A trained network of either kind, as its file's meta says."""
+    with np.load(path, allow_pickle=False) as f:
+        meta = json.loads(f["meta"].tobytes())
+    return ConvNet.load(path) if is_conv(meta) else MLP.load(path)
+
+
+def load_teacher(path: str, deskew: float) -> MLP | ConvNet:
     """A teacher network, checked to read the same inputs as the student (slant-corrected by
     the same strength ``deskew``, 0 for none)."""
     if not Path(path).is_file():
         raise ValueError(f"--teacher {path}: no such file")
-    net = MLP.load(path)
-    if net.sizes[0] != 784 or net.sizes[-1] != 10:
+    net = load_network(path)
+    if isinstance(net, MLP) and (net.sizes[0] != 784 or net.sizes[-1] != 10):
         raise ValueError(f"--teacher {path}: layers {net.sizes}, not 784 inputs and 10 outputs")
     reads = meta_strength(net.meta)
     if reads != deskew:

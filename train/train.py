@@ -25,15 +25,17 @@ from hwd import __version__
 
 from .augment import Augment
 from .batches import Batches
+from .conv import ConvNet
 from .data import load_mnist, training_data_checksum
 from .deskew import deskew
-from .distill import Teachers, check_weights, load_teacher
+from .distill import Teachers, check_weights, load_network, load_teacher
 from .mlp import MLP
 from .optim import learning_rate, make_optimizer, max_norm
 from .prune import Pruning, check_share
 from .repen import repen
 from .saving import check_outputs, copy_atomically, remove_partials
 
+CONV = "conv"  # --layers of train.conv's network
 INTERRUPTED = 130  # the shell's status for a run stopped by SIGINT
 
 
@@ -49,7 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The trainer's command line."""
     p = argparse.ArgumentParser(prog="hwd train", description=__doc__.split("\n\n")[0])
     a = p.add_argument
-    a("--layers", default="784,100,10", help="sizes, input first (default 784,100,10)")
+    a("--layers", default="784,100,10",
+      help="sizes, input first (default 784,100,10), or 'conv' for the convolutional network "
+           "that teaches perceptrons (train.conv; never shipped)")
     a("--activation", default="relu", choices=["relu", "sigmoid"], help="hidden activation")
     a("--optimizer", default="adam", choices=["sgd", "momentum", "adam"])
     a("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
@@ -86,6 +90,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "from them")
     d.add_argument("--teacher", action="append", default=[], metavar="NPZ",
                    help="a trained network to learn from (repeatable)")
+    d.add_argument("--teacher-layers", metavar="LAYERS",
+                   help="the --teachers' --layers, such as conv (default: the student's)")
+    d.add_argument("--teacher-epochs", type=int, metavar="N",
+                   help="the --teachers' --epochs (default: the student's)")
     d.add_argument("--temperature", type=float, default=2.0, help="softening of their outputs")
     d.add_argument("--distill", type=float, default=0.5,
                    help="weight of the teachers' term, the labels' is 1 - this")
@@ -118,8 +126,8 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
     if args.repen:  # half a minute for 60,000 digits, before the first epoch
         print(f"redrawing {len(x_train):,} digits with the pad's pen (--repen)", flush=True)
         x_train, y_train = np.concatenate([x_train, repen(x_train)]), np.tile(y_train, 2)
-    sizes = [int(s) for s in args.layers.split(",")]
-    net = MLP(sizes, args.activation, rng)
+    net = (ConvNet(rng) if args.layers == CONV else
+           MLP([int(s) for s in args.layers.split(",")], args.activation, rng))
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
     pruning = Pruning(args.prune) if args.prune else None
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
@@ -189,6 +197,10 @@ def recorded_settings(args: argparse.Namespace) -> dict:
                                                if not getattr(args, name)}
     if not (args.teacher or args.teachers):
         skip |= {"teachers", "teacher", "temperature", "distill"}
+    if not args.teachers or args.teacher_layers is None:
+        skip.add("teacher_layers")
+    if not args.teachers or args.teacher_epochs is None:
+        skip.add("teacher_epochs")
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
@@ -201,10 +213,13 @@ def train_teachers(args: argparse.Namespace) -> list[str]:
     for k in range(1, args.teachers + 1):
         recipe = argparse.Namespace(**{**vars(args), "seed": args.seed + k, "teachers": 0,
                                        "teacher": [], "prune": 0.0,
+                                       "layers": args.teacher_layers or args.layers,
+                                       "epochs": args.teacher_epochs or args.epochs,
+                                       "teacher_layers": None, "teacher_epochs": None,
                                        "out": str(Path(args.out) / f"teacher-{k}"),
                                        "save": None, "plot": None})
-        final = Path(recipe.out) / f"epoch-{args.epochs:03d}.npz"
-        if final.exists() and MLP.load(final).meta.get("training") == recorded_settings(recipe):
+        final = Path(recipe.out) / f"epoch-{recipe.epochs:03d}.npz"
+        if final.exists() and load_network(final).meta.get("training") == recorded_settings(recipe):
             print(f"teacher {k} of {args.teachers}: {final}, trained before")
         else:
             print(f"teacher {k} of {args.teachers}: seed {recipe.seed}, into {recipe.out}")
@@ -221,7 +236,7 @@ def deskewed(augment: Augment | None, strength: float):
     return transform
 
 
-def evaluate(net: MLP, images: np.ndarray, labels: np.ndarray, batch: int = 2000) -> float:
+def evaluate(net: MLP | ConvNet, images: np.ndarray, labels: np.ndarray, batch: int = 2000) -> float:
     """Fraction of ``images`` whose most probable digit is the label."""
     correct = sum(int((net.feedforward(images[i:i + batch]).argmax(1) == labels[i:i + batch]).sum())
                   for i in range(0, len(images), batch))
@@ -256,16 +271,19 @@ def plot(history: list[dict], path: str) -> None:
 
 def check_settings(args: argparse.Namespace) -> None:
     """Raise ValueError (one line) for settings that could not train a digit network."""
-    try:
-        sizes = [int(s) for s in args.layers.split(",")]
-    except ValueError:
-        raise ValueError(f"--layers {args.layers}: comma-separated integers, such as "
-                         f"784,100,10") from None
-    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or min(sizes) < 1:
-        raise ValueError(f"--layers {args.layers}: 784 inputs first, 10 outputs last, "
-                         f"every layer at least 1")
+    check_layers("--layers", args.layers)
+    if args.teacher_layers is not None:
+        check_layers("--teacher-layers", args.teacher_layers)
+    if args.layers == CONV and args.prune:
+        raise ValueError("--layers conv: the convolutional network is not pruned (--prune)")
+    if CONV in (args.layers, args.teacher_layers) and (args.dropout or
+                                                        args.activation != "relu"):
+        raise ValueError("the convolutional network (conv) has ReLUs and no dropout "
+                         "(--activation, --dropout)")
     if args.epochs < 1 or args.batch < 1:
         raise ValueError("--epochs and --batch must be at least 1")
+    if args.teacher_epochs is not None and args.teacher_epochs < 1:
+        raise ValueError("--teacher-epochs must be at least 1")
     if not 0 <= args.dropout < 1:
         raise ValueError("--dropout must be in [0, 1)")
     check_share(args.prune)
@@ -278,6 +296,20 @@ def check_settings(args: argparse.Namespace) -> None:
     for path in args.teacher:
         load_teacher(path, args.deskew)
     check_outputs(args.out, {"--save": args.save, "--plot": args.plot})
+
+
+def check_layers(option: str, layers: str) -> None:
+    """Raise ValueError unless ``layers`` is 'conv' or the sizes of a digit perceptron."""
+    if layers == CONV:
+        return
+    try:
+        sizes = [int(s) for s in layers.split(",")]
+    except ValueError:
+        raise ValueError(f"{option} {layers}: comma-separated integers, such as 784,100,10, "
+                         f"or {CONV}") from None
+    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or min(sizes) < 1:
+        raise ValueError(f"{option} {layers}: 784 inputs first, 10 outputs last, "
+                         f"every layer at least 1")
 
 
 def main(argv: list[str] | None = None) -> int:

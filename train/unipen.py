@@ -23,7 +23,10 @@ from tqdm import tqdm
 import hwd
 from hwd import models
 
+from .conv import ConvNet
 from .data import data_dir
+from .deskew import network_input
+from .distill import load_network
 from .mlp import feedforward64
 
 FILE = Path("unipen-digits") / "unipen-1a-digits.jsonl.gz"
@@ -58,11 +61,20 @@ def pixels(items: list[dict], progress: bool = True, **options: float) -> np.nda
                      for d in tqdm(items, desc="preprocessing", leave=False, disable=not progress)])
 
 
+def probabilities(network: str | Path, x: np.ndarray) -> np.ndarray:
+    """A network file's outputs for drawings' pixels ``x``: :func:`feedforward64` for every
+    file hwd reads, the teacher's own pass for a convolutional teacher's (train.conv)."""
+    net = load_network(network)
+    if isinstance(net, ConvNet):
+        return net.feedforward(network_input(net.meta)(x.astype(np.float32)))
+    return feedforward64(network, x)
+
+
 def accuracy_report(network: str | Path, items: list[dict], x: np.ndarray) -> dict:
     """Overall and per-digit accuracy, the most common confusions, and the writers with the most
     errors (a style one writer repeats is what teaching the page, docs/adapt.md, is for)."""
     labels = np.array([d["label"] for d in items])
-    predicted = feedforward64(network, x).argmax(1)
+    predicted = probabilities(network, x).argmax(1)
     confusions: dict[str, int] = {}
     errors_by_writer = Counter(f"{d['source']}/{d['writer']}" for d, t, p
                                in zip(items, labels, predicted, strict=True) if t != p)

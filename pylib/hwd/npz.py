@@ -303,6 +303,9 @@ def _meta(array: Array) -> dict:
     meta = parse_json(array.data, "meta")
     if not isinstance(meta, dict):
         raise ValueError(f"meta is a JSON {type(meta).__name__}, not an object")
+    if meta.get("format") != "hwd-network":
+        raise ValueError(f"meta says format {str(meta.get('format'))[:40]!r}, "
+                         f"expected 'hwd-network'")
     activations = meta.get("activations")
     if (not isinstance(activations, list) or not 1 <= len(activations) <= MAX_MEMBERS
             or not all(isinstance(a, str) for a in activations)):
@@ -323,9 +326,6 @@ def _meta(array: Array) -> dict:
 
 def _from_hwd(arrays: dict[str, Array]) -> Network:
     meta = _meta(arrays["meta"])
-    if meta.get("format") != "hwd-network":
-        raise ValueError(f"meta says format {str(meta.get('format'))[:40]!r}, "
-                         f"expected 'hwd-network'")
     n = len(meta["activations"])
     missing = [k for l in range(n) for k in (f"weights_{l}", f"biases_{l}") if k not in arrays]
     if missing:
