@@ -8,10 +8,10 @@ import pytest
 
 import hwd
 from hwd.deskew import deskew
-from train.conv import ConvNet, patch_sums, patches, pool, unpool
+from train.conv import ConvNet, is_conv_file, patch_sums, patches, pool, unpool
 from train.distill import load_network
 from train.manifest import reproduce_command
-from train.mlp import softmax
+from train.mlp import MLP, feedforward64, softmax
 from train.train import main
 from train.unipen import probabilities
 
@@ -104,6 +104,20 @@ def test_file_round_trip_and_hwd_refuses_it(tmp_path):
     # train.unipen reads it as the trainer does, slant correction included
     assert np.allclose(probabilities(path, x.astype(np.float64)),
                        net.feedforward(hwd_deskewed(x, 0.75)), atol=1e-6)
+
+
+def test_other_network_files_are_read_as_before(tmp_path):
+    """train.unipen still reads perceptrons and the ancestor's files (no meta at all)."""
+    rng = np.random.default_rng(7)
+    ancestor = tmp_path / "ancestor.npz"
+    np.savez(ancestor, np.array([0.1, 95.3, 4, 1.6e9]), rng.normal(0, 0.2, (30, 784)),
+             rng.normal(0, 0.2, (10, 30)))
+    mlp = MLP([784, 20, 10], "relu", rng).save(tmp_path / "mlp.npz", {})
+    x = rng.random((5, 784))
+    for path in (ancestor, mlp):
+        assert not is_conv_file(path)
+        assert np.array_equal(probabilities(path, x), feedforward64(path, x))
+    assert isinstance(load_network(mlp), MLP)
 
 
 def hwd_deskewed(x: np.ndarray, strength: float) -> np.ndarray:

@@ -126,9 +126,11 @@ class ConvNet:
         return net
 
 
-def is_conv(meta: dict) -> bool:
-    """True for the meta of a :class:`ConvNet` file."""
-    return meta.get("format") == FORMAT
+def is_conv_file(path: str | os.PathLike) -> bool:
+    """True for a file :meth:`ConvNet.save` wrote (False for any other network file, the
+    ancestor's, which have no meta, included)."""
+    with np.load(path, allow_pickle=False) as f:
+        return "meta" in f and json.loads(f["meta"].tobytes()).get("format") == FORMAT
 
 
 def patches(a: np.ndarray) -> np.ndarray:

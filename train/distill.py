@@ -18,7 +18,6 @@ whose gradient with respect to the student's logits z is
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 
 from hwd.deskew import meta_strength
 
-from .conv import ConvNet, is_conv
+from .conv import ConvNet, is_conv_file
 from .mlp import MLP, softmax
 
 FLOOR = 1e-30  # probabilities below float32's range: log() of them stays finite
@@ -78,9 +77,7 @@ def check_weights(temperature: float, weight: float) -> None:
 
 def load_network(path: str | os.PathLike) -> MLP | ConvNet:
     """A trained network of either kind, as its file's meta says."""
-    with np.load(path, allow_pickle=False) as f:
-        meta = json.loads(f["meta"].tobytes())
-    return ConvNet.load(path) if is_conv(meta) else MLP.load(path)
+    return ConvNet.load(path) if is_conv_file(path) else MLP.load(path)
 
 
 def load_teacher(path: str, deskew: float) -> MLP | ConvNet:

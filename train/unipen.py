@@ -23,10 +23,9 @@ from tqdm import tqdm
 import hwd
 from hwd import models
 
-from .conv import ConvNet
+from .conv import ConvNet, is_conv_file
 from .data import data_dir
 from .deskew import network_input
-from .distill import load_network
 from .mlp import feedforward64
 
 FILE = Path("unipen-digits") / "unipen-1a-digits.jsonl.gz"
@@ -64,8 +63,8 @@ def pixels(items: list[dict], progress: bool = True, **options: float) -> np.nda
 def probabilities(network: str | Path, x: np.ndarray) -> np.ndarray:
     """A network file's outputs for drawings' pixels ``x``: :func:`feedforward64` for every
     file hwd reads, the teacher's own pass for a convolutional teacher's (train.conv)."""
-    net = load_network(network)
-    if isinstance(net, ConvNet):
+    if is_conv_file(network):
+        net = ConvNet.load(network)
         return net.feedforward(network_input(net.meta)(x.astype(np.float32)))
     return feedforward64(network, x)
 
