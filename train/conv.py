@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .mlp import atomic_savez, softmax
+from .mlp import atomic_savez, output_delta, softmax
 
 if TYPE_CHECKING:
     from .distill import Soft
@@ -84,12 +84,7 @@ class ConvNet:
             raise ValueError("the convolutional teacher has no dropout")
         patches_0, relu_0, pooled_0, patches_1, relu_1, flat, hidden, probs = self._forward(x)
         n = len(x)
-        loss = float(-np.log(probs[np.arange(n), y] + 1e-12).mean())
-        delta = probs.copy()
-        delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
-        if soft is not None:
-            delta = soft.delta(probs, delta)
-        delta /= n
+        loss, delta = output_delta(probs, y, soft)
         grads = [hidden.T @ delta, delta.sum(0)]
         delta = (delta @ self.weights[3].T) * (hidden > 0)
         grads[:0] = [flat.T @ delta, delta.sum(0)]

@@ -89,14 +89,7 @@ class MLP:
         """
         slopes: list[np.ndarray] = []
         activations = self._forward(x, dropout, rng, slopes)
-        n = len(x)
-        probs = activations[-1]
-        loss = float(-np.log(probs[np.arange(n), y] + 1e-12).mean())
-        delta = probs.copy()
-        delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
-        if soft is not None:
-            delta = soft.delta(probs, delta)
-        delta /= n
+        loss, delta = output_delta(activations[-1], y, soft)
         grads: list[np.ndarray] = []
         for l, delta_l in self._deltas(delta, slopes):
             grads[:0] = [delta_l.T @ activations[l], delta_l.sum(axis=0)]
@@ -174,6 +167,21 @@ class MLP:
             net.biases = [f[f"biases_{l}"].astype(np.float32) for l in range(n)]
         net.meta = meta
         return net
+
+
+def output_delta(probs: np.ndarray, y: np.ndarray, soft: Soft | None = None
+                 ) -> tuple[float, np.ndarray]:
+    """The mean cross-entropy of softmax outputs ``probs`` for labels ``y``, and the gradient
+    of the batch's mean objective with respect to each image's logits: the labels' term, or
+    with ``soft`` (:mod:`train.distill`) the distillation objective's."""
+    n = len(y)
+    loss = float(-np.log(probs[np.arange(n), y] + 1e-12).mean())
+    delta = probs.copy()
+    delta[np.arange(n), y] -= 1  # d(loss)/dz of softmax + cross-entropy
+    if soft is not None:
+        delta = soft.delta(probs, delta)
+    delta /= n
+    return loss, delta
 
 
 def feedforward64(path: str | os.PathLike, x: np.ndarray) -> np.ndarray:
