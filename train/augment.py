@@ -41,6 +41,7 @@ class Augment:
     thickness: float = 0.0  # max blend towards dilation (+) or erosion (-)
     european: float = 0.0  # fraction of 0s, 1s and 7s drawn European-style
     long_slashes: bool = False  # European 0s with train.european._long_slash
+    centre_by_mass: bool = False  # European digits placed by their centre of mass, as MNIST's
 
     @property
     def active(self) -> bool:
@@ -56,7 +57,8 @@ class Augment:
         n = len(images)
         x = images.reshape(n, SIDE, SIDE)
         if self.european and labels is not None:
-            x = add_strokes(x, labels, self.european, rng, self.long_slashes)
+            x = add_strokes(x, labels, self.european, rng, self.long_slashes,
+                            self.centre_by_mass)
         if self.thickness:
             x = _thicken(x, rng.uniform(-self.thickness, self.thickness, n).astype(np.float32))
         warped = warp(x, *self._source_coordinates(n, rng))

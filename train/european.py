@@ -9,6 +9,13 @@ bounding box and drawn with an anti-aliased pen of MNIST's width.  A stroke may
 reach beyond the digit (a slash through a 0 often does); the digit is then shrunk
 so that digit and stroke fit MNIST's 20-pixel box together, as the pad's
 preprocessing would scale the whole drawing.
+
+MNIST and the pad then put a digit's centre of mass, not its box, at the middle of
+the field. A flag adds ink at a 1's top, so a drawn 1 with a flag sits lower in the
+field than its box would: where a 7 sits, whose ink is heavy at the top too. With
+``centre_by_mass`` the strokes are placed the same way (``hwd train
+--centre-by-mass``); without it, their box is centred, as the networks shipped
+before it were trained.
 """
 
 from __future__ import annotations
@@ -20,35 +27,61 @@ from .warp import warp
 SIDE = 28
 BOX = 20.0  # px: MNIST scaled each digit's ink box to this
 PEN_RADIUS = 1.1  # px; MNIST strokes are about 2-3 px wide
+MASS_CENTRE = 14.5  # px: MNIST's centre of mass, the middle of pixel (14, 14)
 _Y, _X = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) + 0.5  # pixel centres
 
 
 def add_strokes(images: np.ndarray, labels: np.ndarray, p: float,
-                rng: np.random.Generator, long_slashes: bool = False) -> np.ndarray:
+                rng: np.random.Generator, long_slashes: bool = False,
+                centre_by_mass: bool = False) -> np.ndarray:
     """Copies of ``images`` (n, 28, 28) where a fraction ``p`` of 0s, 1s, 7s and 9s got a stroke
-    (with ``long_slashes``, the slashes of :func:`_long_slash`)."""
+    (with ``long_slashes``, the slashes of :func:`_long_slash`; with ``centre_by_mass``, each
+    changed digit's centre of mass put where MNIST puts it)."""
     out = images.copy()
     for digit, segment in LONG_SLASH_STROKES if long_slashes else STROKES:
         chosen = np.flatnonzero((labels == digit) & (rng.random(len(labels)) < p))
         if len(chosen):
-            box = _ink_box(out[chosen])
-            start, end = segment(box, out[chosen], rng)
-            x, start, end = _fit(out[chosen], box, start, end)
-            out[chosen] = np.maximum(x, _draw(start, end))
+            digits = out[chosen]
+            box = _ink_box(digits)
+            start, end = segment(box, digits, rng)
+            out[chosen] = _placed(digits, box, start, end)
+            if centre_by_mass:
+                # The offset only translates, so moving by the centre's error lands the centre
+                # of mass at MASS_CENTRE (up to ink that leaves the field).
+                offset = MASS_CENTRE - centre_of_mass(out[chosen])
+                out[chosen] = _placed(digits, box, start, end, offset)
     return out
 
 
-def _fit(x: np.ndarray, box: np.ndarray, start: np.ndarray, end: np.ndarray):
+def _placed(x: np.ndarray, box: np.ndarray, start: np.ndarray, end: np.ndarray,
+            offset: np.ndarray | float = 0.0) -> np.ndarray:
+    """Digits x with the strokes start-end drawn on, fitted by :func:`_fit`, moved by offset."""
+    x, start, end = _fit(x, box, start, end, offset)
+    return np.maximum(x, _draw(start, end))
+
+
+def centre_of_mass(x: np.ndarray) -> np.ndarray:
+    """(n, 2) float: the ink-weighted mean x, y of each image (pixel centres at i + 0.5)."""
+    ink = np.maximum(x.sum((1, 2)), 1e-6)
+    cx = (x.sum(1) * (np.arange(SIDE) + 0.5)).sum(1) / ink
+    cy = (x.sum(2) * (np.arange(SIDE) + 0.5)).sum(1) / ink
+    return np.stack([cx, cy], 1)
+
+
+def _fit(x: np.ndarray, box: np.ndarray, start: np.ndarray, end: np.ndarray,
+         offset: np.ndarray | float = 0.0):
     """Shrink and recentre digits x so that their ink box and the strokes start-end fit BOX px.
 
     Coordinates are in pixels with pixel i covering [i, i + 1); the union box of ink and
-    stroke (pen included) is centred in the field and scaled down to BOX if larger.
+    stroke (pen included) is centred in the field, scaled down to BOX if larger, and then
+    moved by ``offset`` (px, (n, 2) as x, y).
     """
     ends = np.stack([start, end])  # (2, n, 2)
     low = np.minimum(box[:, :2], ends.min(0) - PEN_RADIUS)
     high = np.maximum(box[:, 2:], ends.max(0) + PEN_RADIUS)
     scale = np.minimum(1.0, BOX / (high - low).max(1))[:, None]  # (n, 1)
-    centre = (low + high) / 2
+    # Where the box's centre lands: moving the field's centre by -offset moves the digit by it.
+    centre = (low + high) / 2 - offset / scale
 
     def moved(point: np.ndarray) -> np.ndarray:
         return (point - centre) * scale + SIDE / 2

@@ -77,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--long-slashes", action="store_true",
       help="European 0s get slashes leaning up to 60 degrees and reaching up to half the 0's "
            "height beyond it (default: 50 degrees, a quarter)")
+    a("--centre-by-mass", action="store_true",
+      help="a digit given a European stroke is placed by its centre of mass, as MNIST and the "
+           "pad place digits (default: its ink box centred, as the networks before it)")
     a("--deskew", type=float, nargs="?", const=1.0, default=0.0, metavar="STRENGTH",
       help="train on slant-corrected digits, by STRENGTH (0..1, default 1) times their lean; "
            "the network then deskews its inputs the same way (hwd.deskew)")
@@ -131,7 +134,8 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
     optimizer = make_optimizer(args.optimizer, net.parameters, args.momentum, args.weight_decay)
     pruning = Pruning(args.prune) if args.prune else None
     augment = Augment(args.rotate, args.scale, args.shear, args.shift, args.alpha, args.sigma,
-                      args.thickness, args.european, args.long_slashes)
+                      args.thickness, args.european, args.long_slashes,
+                      args.centre_by_mass)
     # The batches have their own generator: they are made in a thread beside the training.
     transform = augment if augment.active else None
     if args.deskew:  # after augmentation, as a drawing is deskewed whatever its slant
