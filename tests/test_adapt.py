@@ -20,7 +20,7 @@ from hwd.npzwrite import network_bytes
 from hwd.packed import PackedMatrix
 
 # A UNIPEN writer whose European 1s (a long flag) `best` reads as 7s.
-WRITER = ("gmd", "kast")
+WRITER = ("val", "val01")
 
 
 @pytest.fixture(scope="module")
