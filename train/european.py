@@ -80,7 +80,8 @@ def _fit(x: np.ndarray, box: np.ndarray, start: np.ndarray, end: np.ndarray,
     low = np.minimum(box[:, :2], ends.min(0) - PEN_RADIUS)
     high = np.maximum(box[:, 2:], ends.max(0) + PEN_RADIUS)
     scale = np.minimum(1.0, BOX / (high - low).max(1))[:, None]  # (n, 1)
-    # Where the box's centre lands: moving the field's centre by -offset moves the digit by it.
+    # The source point that lands on the field's centre; offset px of output are offset / scale
+    # px of source.
     centre = (low + high) / 2 - offset / scale
 
     def moved(point: np.ndarray) -> np.ndarray:
