@@ -141,20 +141,26 @@ def test_conv_settings_that_cannot_apply_are_refused(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_perceptron_learns_from_a_conv_teacher(data_dir, tmp_path, capsys):
-    """--teachers 1 --teacher-layers conv: the teacher trains first, with its own epochs; the
-    student is a perceptron hwd runs, and its command says how its teacher was made."""
+    """--teachers 1 --teacher-layers conv: the teacher trains first, with its own epochs and
+    distortions; the student is a perceptron hwd runs, and its command says how its teacher
+    was made."""
     args = ["--layers", "784,32,10", "--limit", "1000", "--batch", "64", "--lr", "2e-3",
-            "--epochs", "2", "--teachers", "1", "--teacher-layers", "conv",
-            "--teacher-epochs", "1", "--out", str(tmp_path / "run"),
+            "--epochs", "2", "--alpha", "8", "--thickness", "0.3", "--teachers", "1",
+            "--teacher-layers", "conv", "--teacher-epochs", "1", "--teacher-alpha", "0",
+            "--teacher-thickness", "0.1", "--out", str(tmp_path / "run"),
             "--save", str(tmp_path / "student.npz")]
     assert main(args) == 0
     teacher = load_network(tmp_path / "run" / "teacher-1" / "epoch-001.npz")
-    assert isinstance(teacher, ConvNet) and teacher.meta["training"]["layers"] == "conv"
-    assert teacher.meta["training"]["epochs"] == 1 and "teacher_layers" not in teacher.meta[
-        "training"]
+    assert isinstance(teacher, ConvNet)
+    settings = teacher.meta["training"]
+    assert (settings["layers"], settings["epochs"], settings["alpha"], settings["thickness"]) == (
+        "conv", 1, 0.0, 0.1)
+    assert not [name for name in settings if name.startswith("teacher")]
     student = hwd.load(tmp_path / "student.npz")
     assert student.sizes == [784, 32, 10]
+    assert (student.meta["training"]["alpha"], student.meta["training"]["thickness"]) == (8, 0.3)
     command = reproduce_command("student", student.meta["training"])
-    assert "--teachers 1" in command and "--teacher-layers conv --teacher-epochs 1" in command
+    assert "--teachers 1" in command and ("--teacher-layers conv --teacher-epochs 1 "
+                                          "--teacher-alpha 0.0 --teacher-thickness 0.1") in command
     assert main(args) == 0  # a rerun finds the finished teacher
     assert "trained before" in capsys.readouterr().out

@@ -97,6 +97,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the --teachers' --layers, such as conv (default: the student's)")
     d.add_argument("--teacher-epochs", type=int, metavar="N",
                    help="the --teachers' --epochs (default: the student's)")
+    d.add_argument("--teacher-alpha", type=float, metavar="PX",
+                   help="the --teachers' --alpha (default: the student's; 0: no elastic "
+                        "distortions, which a conv teacher reads MNIST better without)")
+    d.add_argument("--teacher-thickness", type=float, metavar="T",
+                   help="the --teachers' --thickness (default: the student's)")
     d.add_argument("--temperature", type=float, default=2.0, help="softening of their outputs")
     d.add_argument("--distill", type=float, default=0.5,
                    help="weight of the teachers' term, the labels' is 1 - this")
@@ -194,6 +199,10 @@ def train(args: argparse.Namespace, trained_teachers: Sequence[str] = ()
     return net, history
 
 
+# Settings the --teachers may have of their own (--teacher-NAME; None: the student's).
+TEACHER_OVERRIDES = ("layers", "epochs", "alpha", "thickness")
+
+
 def recorded_settings(args: argparse.Namespace) -> dict:
     """The settings a network's meta records: what reproduces it, not where it was written
     (the distillation options only when it had teachers, --repen and --prune only when given)."""
@@ -201,10 +210,8 @@ def recorded_settings(args: argparse.Namespace) -> dict:
                                                if not getattr(args, name)}
     if not (args.teacher or args.teachers):
         skip |= {"teachers", "teacher", "temperature", "distill"}
-    if not args.teachers or args.teacher_layers is None:
-        skip.add("teacher_layers")
-    if not args.teachers or args.teacher_epochs is None:
-        skip.add("teacher_epochs")
+    skip |= {f"teacher_{name}" for name in TEACHER_OVERRIDES
+             if not args.teachers or getattr(args, f"teacher_{name}") is None}
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
@@ -215,13 +222,12 @@ def train_teachers(args: argparse.Namespace) -> list[str]:
     answers what its own pruning costs it (docs/accuracy.md, row 37)."""
     paths = []
     for k in range(1, args.teachers + 1):
-        recipe = argparse.Namespace(**{**vars(args), "seed": args.seed + k, "teachers": 0,
-                                       "teacher": [], "prune": 0.0,
-                                       "layers": args.teacher_layers or args.layers,
-                                       "epochs": args.teacher_epochs or args.epochs,
-                                       "teacher_layers": None, "teacher_epochs": None,
-                                       "out": str(Path(args.out) / f"teacher-{k}"),
-                                       "save": None, "plot": None})
+        own = {name: getattr(args, f"teacher_{name}") for name in TEACHER_OVERRIDES}
+        recipe = argparse.Namespace(**{
+            **vars(args), "seed": args.seed + k, "teachers": 0, "teacher": [], "prune": 0.0,
+            **{name: value for name, value in own.items() if value is not None},
+            **{f"teacher_{name}": None for name in TEACHER_OVERRIDES},
+            "out": str(Path(args.out) / f"teacher-{k}"), "save": None, "plot": None})
         final = Path(recipe.out) / f"epoch-{recipe.epochs:03d}.npz"
         if final.exists() and load_network(final).meta.get("training") == recorded_settings(recipe):
             print(f"teacher {k} of {args.teachers}: {final}, trained before")
