@@ -220,13 +220,13 @@ def train_teachers(args: argparse.Namespace) -> list[str]:
 
     The teachers are dense (no ``--prune``): a pruned student learns from the whole network's
     answers what its own pruning costs it (docs/accuracy.md, row 37)."""
+    own = {name: getattr(args, f"teacher_{name}") for name in TEACHER_OVERRIDES}
+    own = {name: value for name, value in own.items() if value is not None}
     paths = []
     for k in range(1, args.teachers + 1):
-        own = {name: getattr(args, f"teacher_{name}") for name in TEACHER_OVERRIDES}
         recipe = argparse.Namespace(**{
             **vars(args), "seed": args.seed + k, "teachers": 0, "teacher": [], "prune": 0.0,
-            **{name: value for name, value in own.items() if value is not None},
-            **{f"teacher_{name}": None for name in TEACHER_OVERRIDES},
+            **own, **{f"teacher_{name}": None for name in TEACHER_OVERRIDES},
             "out": str(Path(args.out) / f"teacher-{k}"), "save": None, "plot": None})
         final = Path(recipe.out) / f"epoch-{recipe.epochs:03d}.npz"
         if final.exists() and load_network(final).meta.get("training") == recorded_settings(recipe):
