@@ -324,7 +324,7 @@ def copy_networks(dest: Path, models: Path) -> list[dict]:
         data = source.read_bytes()
         if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise BuildError(f"network {name!r}: {source} does not match the manifest's sha256")
-        (dest / source.name).write_bytes(compact(data, source))
+        (dest / source.name).write_bytes(compact(data, source, page_levels(name, entry)))
         accuracy = (1 - entry["test_error"] if entry.get("test_error") is not None
                     else meta_of(data).get("test_accuracy"))
         networks.append({"name": name, "file": f"networks/{source.name}",
@@ -338,18 +338,32 @@ def use_hwd() -> None:
         sys.path.insert(0, str(PACKAGE.parent))
 
 
-def compact(npz: bytes, source: Path) -> bytes:
-    """A network file in the compact encoding (hwd.npzwrite.compact_bytes), cached."""
+def page_levels(name: str, entry: dict) -> int:
+    """The int8 level count a network is sent with: its manifest entry's ``page_levels``
+    (chosen by ``python -m train.levels``), else hwd.npzwrite.COMPACT_LEVELS."""
+    use_hwd()
+    from hwd.npzwrite import COMPACT_LEVELS
+
+    levels = entry.get("page_levels", COMPACT_LEVELS)
+    if not isinstance(levels, int) or isinstance(levels, bool) or not 1 <= levels <= 127:
+        raise BuildError(f"network {name!r}: page_levels must be an integer from 1 to 127, "
+                         f"not {levels!r}")
+    return levels
+
+
+def compact(npz: bytes, source: Path, levels: int) -> bytes:
+    """A network file in the compact encoding with ``levels`` int8 steps either side of
+    zero (hwd.npzwrite.compact_bytes), cached."""
     use_hwd()
     from hwd import load
-    from hwd.npzwrite import COMPACT_LEVELS, compact_bytes
+    from hwd.npzwrite import compact_bytes
 
     writer = (PACKAGE / "npzwrite.py").read_bytes() + (PACKAGE / "packed.py").read_bytes()
-    key = hashlib.sha256(npz + writer + str(COMPACT_LEVELS).encode()).hexdigest()[:24]
+    key = hashlib.sha256(npz + writer + str(levels).encode()).hexdigest()[:24]
     cached = CACHE / "networks" / f"{key}.npz"
     if not cached.exists():
         try:
-            data = compact_bytes(load(npz))
+            data = compact_bytes(load(npz), levels)
         except ValueError as e:
             raise BuildError(f"{source}: {e}") from None
         cached.parent.mkdir(parents=True, exist_ok=True)

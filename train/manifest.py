@@ -2,7 +2,8 @@
 
 Every entry is derived from its file: SHA-256, size, shape, MNIST test error
 (from the metadata the trainer stored), and the exact command that reproduces it,
-rebuilt from the training settings saved inside the file.
+rebuilt from the training settings saved inside the file. The page's level count of
+each network (``page_levels``, :mod:`train.levels`) is kept while its file is unchanged.
 
     python -m train.manifest [--models models] [--default best]
 """
@@ -54,6 +55,19 @@ def entry(path: Path) -> dict:
     }
 
 
+def keep_page_levels(networks: dict[str, dict], old_manifest: Path) -> None:
+    """Carry each unchanged file's ``page_levels`` (measured by :mod:`train.levels`, which
+    needs MNIST) over from the manifest being replaced; a changed file must be measured again.
+    """
+    if not old_manifest.exists():
+        return
+    old = json.loads(old_manifest.read_text()).get("networks", {})
+    for name, new in networks.items():
+        before = old.get(name, {})
+        if before.get("sha256") == new["sha256"] and "page_levels" in before:
+            new["page_levels"] = before["page_levels"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the manifest; prints it."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -62,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     folder = Path(args.models)
     networks = {path.stem: entry(path) for path in sorted(folder.glob("*.npz"))}
+    keep_page_levels(networks, folder / "manifest.json")
     default = args.default if args.default in networks else next(iter(networks))
     text = json.dumps({"default": default, "networks": networks}, indent=2) + "\n"
     tmp = folder / "manifest.json.tmp"

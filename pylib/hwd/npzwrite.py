@@ -27,7 +27,7 @@ from .network import Network
 from .packed import LANE_BYTES, PackedMatrix
 
 _DESCR = {"int16": "<i2", "int8": "|i1", "float32": "<f4", "uint8": "|u1"}
-COMPACT_LEVELS = 14  # int8 steps either side of zero: see docs/network-format.md
+COMPACT_LEVELS = 12  # int8 steps either side of zero unless the manifest says (train/levels.py)
 _FLIP_SIGN = bytes(b ^ 0x80 for b in range(256))
 
 

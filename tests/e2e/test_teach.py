@@ -14,7 +14,7 @@ from hwd import adapt
 
 pytestmark = pytest.mark.browser
 
-# A UNIPEN writer whose 1s have a long flag: `best` reads many of them as 7s.
+# A UNIPEN writer whose 1s have a long flag: `best` reads several of them as 7s.
 WRITER = ("val", "val01")
 FRACTION = 0.6  # of the pad's side, as a person draws
 
