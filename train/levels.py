@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     images = load_mnist(args.data)[0]
     for name in names:
         entry = manifest["networks"][name]
+        print(f"{name}: reading {len(images):,} images at {len(CANDIDATES)} level counts...",
+              flush=True)  # a minute or two per network
         changed = changed_answers(Path(args.models) / entry["file"], images)
         entry["page_levels"] = page_levels(changed, len(images))
         table = ", ".join(f"{levels}: {n} ({100 * n / len(images):.3f} %)"
