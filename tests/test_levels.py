@@ -72,6 +72,17 @@ def test_main_records_page_levels_and_the_manifest_keeps_them(models: Path,
         levels.main(["--models", str(models), "nosuch"])
 
 
+def test_main_refuses_a_file_newer_than_its_manifest_entry(models: Path, monkeypatch,
+                                                           capsys) -> None:
+    monkeypatch.setattr(levels, "load_mnist", lambda data: (images(), None, None, None))
+    random_mlp([784, 30, 10], seed=5).save(models / "small.npz", {"test_accuracy": 0.5},
+                                           dtype="float32")
+    with pytest.raises(SystemExit):
+        levels.main(["--models", str(models)])
+    assert "run python -m train.manifest first" in capsys.readouterr().err
+    assert "page_levels" not in (models / "manifest.json").read_text()
+
+
 def test_build_sends_each_network_with_its_page_levels(models: Path, tmp_path: Path,
                                                        monkeypatch) -> None:
     monkeypatch.setattr(build, "CACHE", tmp_path / "cache")

@@ -235,6 +235,20 @@ def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
         data.load_mnist(tmp_path, download=False)
 
 
+def test_hwd_train_says_where_to_put_missing_data(tmp_path, monkeypatch, capsys):
+    """One message and exit status 2, not a traceback."""
+    from train.train import main
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    status = main(["--layers", "784,10,10", "--epochs", "1", "--data", str(tmp_path),
+                   "--out", str(tmp_path / "run")])
+    assert status == 2
+    assert "hwd train: error:" in capsys.readouterr().err
+
+
 def test_corrupt_data_is_refused(tmp_path, data_dir):
     for name in data.SHA256:
         (tmp_path / name).write_bytes((data_dir / "mnist" / name).read_bytes())

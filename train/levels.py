@@ -14,6 +14,7 @@ more steps than a 784-1000-500-10 one), so each gets its own count, recorded as
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import tempfile
@@ -25,7 +26,7 @@ import hwd
 import hwd.models
 from hwd.npzwrite import compact_bytes
 
-from .data import load_mnist
+from .data import DataError, load_mnist
 from .mlp import feedforward64
 
 CANDIDATES = (10, 12, 14, 16, 20, 24, 32)
@@ -62,12 +63,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", help="the folder holding mnist/ (default: $HWD_DATA_DIR)")
     args = p.parse_args(argv)
     manifest_file = Path(args.models) / "manifest.json"
+    if not manifest_file.exists():
+        p.error(f"{manifest_file} is missing: write it first with python -m train.manifest")
     manifest = json.loads(manifest_file.read_text())
     names = args.names or list(manifest["networks"])
     unknown = sorted(set(names) - set(manifest["networks"]))
     if unknown:
         p.error(f"not in {manifest_file}: {', '.join(unknown)}")
-    images = load_mnist(args.data)[0]
+    for name in names:  # the count belongs to the file the manifest names, not a newer one
+        entry = manifest["networks"][name]
+        data = (Path(args.models) / entry["file"]).read_bytes()
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            p.error(f"{entry['file']} has changed since {manifest_file} was written: "
+                    "run python -m train.manifest first")
+    try:
+        images = load_mnist(args.data)[0]
+    except DataError as e:
+        p.error(str(e))
     for name in names:
         entry = manifest["networks"][name]
         print(f"{name}: reading {len(images):,} images at {len(CANDIDATES)} level counts...",

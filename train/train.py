@@ -26,7 +26,7 @@ from hwd import __version__
 from .augment import Augment
 from .batches import Batches
 from .conv import ConvNet
-from .data import load_mnist, training_data_checksum
+from .data import DataError, load_mnist, training_data_checksum
 from .deskew import deskew
 from .distill import Teachers, check_weights, load_network, load_teacher
 from .mlp import MLP
@@ -355,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninterrupted: the finished epochs are in {args.out}; --save {saved}",
               file=sys.stderr)
         return INTERRUPTED
+    except DataError as e:  # MNIST missing or corrupt: the message says what to do
+        print(f"hwd train: error: {e}", file=sys.stderr)
+        return 2
     error = 100 * (1 - history[-1][accuracy_key(history)])
     if args.target_error is not None and error > args.target_error:
         print(f"FAILED: test error {error:.2f} % > target {args.target_error} %", file=sys.stderr)
