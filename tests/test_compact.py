@@ -4,7 +4,6 @@ and by hwd alike, and answering like the original network."""
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 import zlib
 
@@ -125,7 +124,7 @@ def test_default_network_answers_the_same_on_mnist(mnist, tmp_path) -> None:
     from train.mlp import feedforward64
 
     original = models.resolve()
-    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    manifest = models.manifest()
     levels = manifest["networks"][manifest["default"]]["page_levels"]
     path = tmp_path / "compact.npz"
     path.write_bytes(compact_bytes(hwd.load(original), levels))

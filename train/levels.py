@@ -27,6 +27,7 @@ import hwd.models
 from hwd.npzwrite import compact_bytes
 
 from .data import DataError, load_mnist
+from .manifest import write as write_manifest
 from .mlp import feedforward64
 
 CANDIDATES = (10, 12, 14, 16, 20, 24, 32)
@@ -89,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         table = ", ".join(f"{levels}: {n} ({100 * n / len(images):.3f} %)"
                           for levels, n in changed.items())
         print(f"{name}: {entry['page_levels']} levels (training answers changed: {table})")
-    tmp = manifest_file.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, manifest_file)
+    write_manifest(Path(args.models), manifest)
     return 0
 
 

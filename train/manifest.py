@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import hwd
 import hwd.models
 
+from .saving import atomic_write
 from .train import parse_args
 
 
@@ -55,6 +55,14 @@ def entry(path: Path) -> dict:
     }
 
 
+def write(folder: Path, manifest: dict) -> str:
+    """Write ``manifest`` as ``folder/manifest.json`` atomically; returns its text."""
+    text = json.dumps(manifest, indent=2) + "\n"
+    with atomic_write(folder / "manifest.json") as f:
+        f.write(text.encode())
+    return text
+
+
 def keep_page_levels(networks: dict[str, dict], old_manifest: Path) -> None:
     """Carry each unchanged file's ``page_levels`` (measured by :mod:`train.levels`, which
     needs MNIST) over from the manifest being replaced; a changed file must be measured again.
@@ -78,11 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     networks = {path.stem: entry(path) for path in sorted(folder.glob("*.npz"))}
     keep_page_levels(networks, folder / "manifest.json")
     default = args.default if args.default in networks else next(iter(networks))
-    text = json.dumps({"default": default, "networks": networks}, indent=2) + "\n"
-    tmp = folder / "manifest.json.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, folder / "manifest.json")
-    print(text, end="")
+    print(write(folder, {"default": default, "networks": networks}), end="")
     return 0
 
 
