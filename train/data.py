@@ -49,7 +49,7 @@ def mnist_files(root: str | os.PathLike | None = None, download: bool = True) ->
             if not download:
                 raise DataError(_missing_message(folder))
             _download(name, path, folder)
-        if _sha256(path) != digest:
+        if file_sha256(path) != digest:
             raise DataError(f"{path}: SHA-256 mismatch (corrupt or not the original file); "
                             "delete it to download it again")
         paths[name] = path
@@ -86,8 +86,9 @@ def _labels(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, n, offset=8).astype(np.int64)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _download(name: str, path: Path, folder: Path) -> None:

@@ -17,7 +17,6 @@ whose gradient with respect to the student's logits z is
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 from hwd.deskew import meta_strength
 
 from .conv import ConvNet, is_conv_file
+from .data import file_sha256
 from .mlp import MLP, softmax
 
 FLOOR = 1e-30  # probabilities below float32's range: log() of them stays finite
@@ -65,7 +65,7 @@ class Teachers:
 
     def describe(self) -> list[dict]:
         """What a network's meta records of its teachers: file names and SHA-256."""
-        return [{"file": Path(p).name, "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()}
+        return [{"file": Path(p).name, "sha256": file_sha256(p)}
                 for p in self.paths]
 
 

@@ -14,7 +14,6 @@ more steps than a 784-1000-500-10 one), so each gets its own count, recorded as
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import tempfile
@@ -26,7 +25,7 @@ import hwd
 import hwd.models
 from hwd.npzwrite import compact_bytes
 
-from .data import DataError, load_mnist
+from .data import DataError, file_sha256, load_mnist
 from .manifest import write as write_manifest
 from .mlp import feedforward64
 
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"not in {manifest_file}: {', '.join(unknown)}")
     for name in names:  # the count belongs to the file the manifest names, not a newer one
         entry = manifest["networks"][name]
-        data = (Path(args.models) / entry["file"]).read_bytes()
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        if file_sha256(Path(args.models) / entry["file"]) != entry["sha256"]:
             p.error(f"{entry['file']} has changed since {manifest_file} was written: "
                     "run python -m train.manifest first")
     try:
