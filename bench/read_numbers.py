@@ -13,8 +13,10 @@ beside them what perfect segmentation gives (the number; each digit drawn alone,
 single-digit accuracy of the same drawings), the cost (digits rasterized and read per
 number, ms per number in CPython), how many writers the misgrouped numbers come from (misses
 cluster: a writer's style repeats in all the numbers made of their digits, so a few writers
-can decide a class's figure whatever ``--n`` is), and how many misgrouped numbers were out
-of reach (their right digits not among the candidates, so no weights could find them).  The
+can decide a class's figure whatever ``--n`` is), how many misgrouped numbers were out
+of reach (their right digits not among the candidates, so no weights could find them), and
+a 90 % interval of the segmentation accuracy from resampling the writers (how far another
+set of writers might move it).  The
 segmentation's settings were tuned on the ``tune`` half of the writers (``--fit``);
 ``check`` is the other half.  (Not named numbers.py: the standard library's ``numbers``,
 which numpy imports, would be shadowed for every script in bench/.)
@@ -46,6 +48,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
     writers in ``check``."""
     tally: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     misgrouped: dict[str, set] = defaultdict(set)  # the writers of the misgrouped numbers
+    # Numbers segmented right and numbers, by writer: the interval is drawn over writers.
+    by_writer: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for number in numbers:
         reads, start = reader.reads, time.perf_counter()
         digits = reader.read(number.strokes)
@@ -62,6 +66,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             if name is None:
                 continue
             t = tally[name]
+            by_writer[name][number.writer][0] += grouped
+            by_writer[name][number.writer][1] += 1
             t["numbers"] += 1
             t["segmented"] += grouped
             if not grouped:
@@ -78,7 +84,24 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["seconds"] += seconds
     for name, writers in misgrouped.items():
         tally[name]["writers"] = len(writers)
+    for name, counts in by_writer.items():  # seeded by name: a rerun prints the same interval
+        interval = writer_interval(list(counts.values()), random.Random(name))
+        tally[name]["low"], tally[name]["high"] = interval
     return tally
+
+
+def writer_interval(counts: list[list[int]], rng: random.Random, rounds: int = 1000,
+                    level: float = 0.9) -> tuple[float, float]:
+    """A ``level`` bootstrap interval of the share right, ``counts`` being each writer's
+    [right, numbers]: misses cluster by writer (a style repeats in every number made of its
+    digits), so the writers, not the numbers, are what another sample would draw anew."""
+    shares = []
+    for _ in range(rounds):
+        drawn = rng.choices(counts, k=len(counts))
+        shares.append(sum(r for r, _ in drawn) / sum(n for _, n in drawn))
+    shares.sort()
+    return (shares[int((1 - level) / 2 * rounds)],
+            shares[min(int((1 + level) / 2 * rounds), rounds - 1)])
 
 
 def fit(reader: Reader, numbers: list[unipen_numbers.Number]) -> dict[str, float]:
@@ -164,7 +187,7 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
                 in unipen_numbers.GAP_CLASSES.items()}
     print(f"{'gap class':<22}{'numbers':>8}{'segmented':>11}{'digits':>9}{'number':>9}"
           f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}{'writers':>9}"
-          f"{'out of reach':>14}")
+          f"{'out of reach':>14}{'segmented, 90 % by writer':>28}")
     for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
         t = tally.get(name)
         if not t:
@@ -175,7 +198,7 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
               f"{t['digits right'] / t['digits']:>9.2%}{t['number right'] / n:>9.2%}"
               f"{t['perfect number right'] / n:>14.2%}{t['alone right'] / t['digits']:>8.2%}"
               f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}{t['writers']:>9.0f}"
-              f"{t['out of reach']:>14.0f}")
+              f"{t['out of reach']:>14.0f}{t['low']:>18.2%} - {t['high']:.2%}")
 
 
 def main() -> int:

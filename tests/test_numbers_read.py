@@ -7,6 +7,7 @@ sample of numbers built from UNIPEN digits (bench/read_numbers.py prints the ful
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import random
@@ -371,6 +372,18 @@ def test_numbers_by_real_writers_are_segmented(writers: dict, gap_class: str):
     reader = Reader(hwd.load(models.resolve(None)).feedforward)
     right = sum(tuple(d.strokes for d in reader.read(n.strokes)) == n.groups for n in sample)
     assert right / len(sample) >= UNIPEN_SEGMENTED[gap_class], right
+
+
+def test_writer_interval_resamples_writers_not_numbers():
+    """Two writers, one right on 9 of 10 numbers, the other on all 30: a resample holds
+    the first twice a quarter of the time, the second twice a quarter of the time, so the
+    90 % interval runs from the first's share to the second's.  One writer: no spread."""
+    spec = importlib.util.spec_from_file_location("read_numbers", ROOT / "bench/read_numbers.py")
+    read_numbers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(read_numbers)
+    rng = random.Random(1)
+    assert read_numbers.writer_interval([[9, 10], [30, 30]], rng) == (0.9, 1.0)
+    assert read_numbers.writer_interval([[7, 8]], rng) == (7 / 8, 7 / 8)
 
 
 # Writing styles the rule once misread (writers of the tune half, whose numbers the weights
