@@ -47,8 +47,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
     """The figures of each gap class, of the numbers with a late stroke and of those by the
     writers in ``check``."""
     tally: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    misgrouped: dict[str, set] = defaultdict(set)  # the writers of the misgrouped numbers
-    # Numbers segmented right and numbers, by writer: the interval is drawn over writers.
+    # Numbers segmented right and numbers, by writer: whose numbers were misgrouped, and
+    # the interval, drawn over writers.
     by_writer: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for number in numbers:
         reads, start = reader.reads, time.perf_counter()
@@ -70,9 +70,7 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             by_writer[name][number.writer][1] += 1
             t["numbers"] += 1
             t["segmented"] += grouped
-            if not grouped:
-                misgrouped[name].add(number.writer)
-                t["out of reach"] += out_of_reach
+            t["out of reach"] += out_of_reach
             t["digits"] += len(number.labels)
             t["digits right"] += sum(found.get(g) == label
                                      for g, label in zip(number.groups, number.labels,
@@ -82,9 +80,8 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["perfect number right"] += all(right)
             t["reads"] += reads
             t["seconds"] += seconds
-    for name, writers in misgrouped.items():
-        tally[name]["writers"] = len(writers)
     for name, counts in by_writer.items():  # seeded by name: a rerun prints the same interval
+        tally[name]["writers"] = sum(ok < n for ok, n in counts.values())
         interval = writer_interval(list(counts.values()), random.Random(name))
         tally[name]["low"], tally[name]["high"] = interval
     return tally
