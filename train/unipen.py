@@ -27,6 +27,7 @@ from .conv import ConvNet, is_conv_file
 from .data import data_dir
 from .deskew import network_input
 from .mlp import feedforward64
+from .saving import atomic_write
 
 FILE = Path("unipen-digits") / "unipen-1a-digits.jsonl.gz"
 SEED = 2026  # the sample replayed on the page
@@ -69,11 +70,12 @@ def probabilities(network: str | Path, x: np.ndarray) -> np.ndarray:
     return feedforward64(network, x)
 
 
-def accuracy_report(network: str | Path, items: list[dict], x: np.ndarray) -> dict:
+def accuracy_report(network: str | Path, items: list[dict], outputs: np.ndarray) -> dict:
     """Overall and per-digit accuracy, the most common confusions, and the writers with the most
-    errors (a style one writer repeats is what teaching the page, docs/adapt.md, is for)."""
+    errors (a style one writer repeats is what teaching the page, docs/adapt.md, is for), from
+    the network's :func:`probabilities` ``outputs`` for the drawings ``items``."""
     labels = np.array([d["label"] for d in items])
-    predicted = probabilities(network, x).argmax(1)
+    predicted = outputs.argmax(1)
     confusions: dict[str, int] = {}
     errors_by_writer = Counter(f"{d['source']}/{d['writer']}" for d, t, p
                                in zip(items, labels, predicted, strict=True) if t != p)
@@ -88,19 +90,40 @@ def accuracy_report(network: str | Path, items: list[dict], x: np.ndarray) -> di
             "top_writers": errors_by_writer.most_common(5)}
 
 
+def committee_report(outputs: list[np.ndarray], items: list[dict]) -> dict:
+    """What several networks' :func:`probabilities` ``outputs`` say together: the accuracy of
+    their averaged answers (a committee), and the drawings every one of them misreads.
+
+    Errors that one network makes and another does not are the ones a better network of the
+    same kind might avoid; those all of them make are the drawings the training data does not
+    teach, or that are not their label's digit at all (docs/accuracy.md, "What is left")."""
+    labels = np.array([d["label"] for d in items])
+    wrong_for_all = np.logical_and.reduce([o.argmax(1) != labels for o in outputs])
+    return {"n": len(items),
+            "accuracy": float((np.mean(outputs, axis=0).argmax(1) == labels).mean()),
+            "missed_by_all": np.flatnonzero(wrong_for_all).tolist()}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the UNIPEN accuracy of one or more networks."""
+    """Print the UNIPEN accuracy of one or more networks (of several, also their committee's)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("networks", nargs="*", default=[None], help="names or .npz paths")
     p.add_argument("-n", type=int, default=3000, help="sample size (0 = all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data")
     p.add_argument("--pen-width", type=float, default=hwd.preprocess.PEN_WIDTH)
+    p.add_argument("--misses", metavar="FILE.jsonl",
+                   help="write the drawings every network misreads here, one record a line")
     args = p.parse_args(argv)
+    if args.misses and not Path(args.misses).absolute().parent.is_dir():
+        p.error(f"--misses {args.misses}: no such folder")
     items = sample(args.n, args.seed, args.data)
     x = pixels(items, pen_width=args.pen_width)
+    outputs = []
     for name in args.networks:
-        r = accuracy_report(models.resolve(name), items, x)
+        network = models.resolve(name)
+        outputs.append(probabilities(network, x))
+        r = accuracy_report(network, items, outputs[-1])
         print(f"{r['network']}: {r['accuracy']:.2%} of {r['n']} UNIPEN drawings "
               f"(pen width {args.pen_width})")
         print("  per digit: " + " ".join(f"{d}:{a:.1%}" for d, a in r["per_digit"].items()))
@@ -109,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         errors = round((1 - r["accuracy"]) * r["n"])
         print(f"  {errors} errors from {r['writers_with_errors']} writers; the most: " +
               ", ".join(f"{w}: {v}" for w, v in r["top_writers"]))
+    c = committee_report(outputs, items)
+    if len(outputs) > 1:
+        print(f"the {len(outputs)} networks' answers averaged: {c['accuracy']:.2%}; "
+              f"{len(c['missed_by_all'])} drawings misread by every one of them")
+    if args.misses:
+        with atomic_write(args.misses) as f:
+            f.writelines(json.dumps(items[i]).encode() + b"\n" for i in c["missed_by_all"])
     return 0
 
 
