@@ -16,7 +16,8 @@ cluster: a writer's style repeats in all the numbers made of their digits, so a 
 can decide a class's figure whatever ``--n`` is), how many misgrouped numbers were out
 of reach (their right digits not among the candidates, so no weights could find them), and
 a 90 % interval of the segmentation accuracy from resampling the writers (how far another
-set of writers might move it).  The
+set of writers might move it); after the table, whose data the misgrouped numbers are made
+of, by UNIPEN source.  The
 segmentation's settings were tuned on the ``tune`` half of the writers (``--fit``);
 ``check`` is the other half.  (Not named numbers.py: the standard library's ``numbers``,
 which numpy imports, would be shadowed for every script in bench/.)
@@ -28,13 +29,15 @@ import argparse
 import itertools
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import hwd
 from hwd import models, segment
 from hwd.segment import Reader
 from train import unipen, unipen_numbers
 
+# A tally's keys for its misgrouped numbers, and its numbers, from one source.
+MISSED, OF = "missed in ", "numbers in "
 EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
 # Where the fit starts: weights set by hand before any fitting (every other feature's is 0).
 START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "lifted": -10.0,
@@ -82,9 +85,25 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["seconds"] += seconds
     for name, counts in by_writer.items():  # seeded by name: a rerun prints the same interval
         tally[name]["writers"] = sum(ok < n for ok, n in counts.values())
+        for source, (missed, n) in misses_by_source(counts).items():
+            tally[name][MISSED + source] = missed
+            tally[name][OF + source] = n
         interval = writer_interval(list(counts.values()), random.Random(name))
         tally[name]["low"], tally[name]["high"] = interval
     return tally
+
+
+def misses_by_source(counts: dict[tuple[str, str], list[int]]) -> dict[str, tuple[int, int]]:
+    """Each UNIPEN source's misgrouped numbers and numbers, ``counts`` being each (source,
+    writer)'s [right, numbers], for the sources with a miss: the sources' quirks differ (the
+    data's README: CEDAR's digits were cut out of sentences, some with a neighbouring
+    stroke), so this says whose data the misses are made of."""
+    missed: Counter = Counter()
+    numbers: Counter = Counter()
+    for (source, _), (ok, n) in counts.items():
+        missed[source] += n - ok
+        numbers[source] += n
+    return {source: (missed[source], numbers[source]) for source in missed if missed[source]}
 
 
 def writer_interval(counts: list[list[int]], rng: random.Random, rounds: int = 1000,
@@ -196,6 +215,15 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
               f"{t['perfect number right'] / n:>14.2%}{t['alone right'] / t['digits']:>8.2%}"
               f"{t['reads'] / n:>7.1f}{1000 * t['seconds'] / n:>7.0f}{t['writers']:>9.0f}"
               f"{t['out of reach']:>14.0f}{t['low']:>18.2%} - {t['high']:.2%}")
+    print("misgrouped numbers by UNIPEN source, of its numbers "
+          "(the sources' quirks: the data's README)")
+    for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
+        t = tally.get(name, {})
+        missed = {k.removeprefix(MISSED): v for k, v in t.items() if k.startswith(MISSED)}
+        if missed:
+            print(f"  {name}: " + ", ".join(f"{source} {n:.0f} of {t[OF + source]:.0f}"
+                                            for source, n in sorted(missed.items(),
+                                                                    key=lambda kv: -kv[1])))
 
 
 def main() -> int:

@@ -374,16 +374,28 @@ def test_numbers_by_real_writers_are_segmented(writers: dict, gap_class: str):
     assert right / len(sample) >= UNIPEN_SEGMENTED[gap_class], right
 
 
-def test_writer_interval_resamples_writers_not_numbers():
+@pytest.fixture(scope="module")
+def read_numbers():
+    """bench/read_numbers.py, a script rather than a module of a package."""
+    spec = importlib.util.spec_from_file_location("read_numbers", ROOT / "bench/read_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_writer_interval_resamples_writers_not_numbers(read_numbers):
     """Two writers, one right on 9 of 10 numbers, the other on all 30: a resample holds
     the first twice a quarter of the time, the second twice a quarter of the time, so the
     90 % interval runs from the first's share to the second's.  One writer: no spread."""
-    spec = importlib.util.spec_from_file_location("read_numbers", ROOT / "bench/read_numbers.py")
-    read_numbers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(read_numbers)
     rng = random.Random(1)
     assert read_numbers.writer_interval([[9, 10], [30, 30]], rng) == (0.9, 1.0)
     assert read_numbers.writer_interval([[7, 8]], rng) == (7 / 8, 7 / 8)
+
+
+def test_misses_are_summed_by_source_over_its_writers(read_numbers):
+    counts = {("ced", "a"): [8, 10], ("ced", "b"): [4, 5], ("art", "c"): [2, 3],
+              ("val", "d"): [6, 6]}
+    assert read_numbers.misses_by_source(counts) == {"ced": (3, 15), "art": (1, 3)}
 
 
 # Writing styles the rule once misread (writers of the tune half, whose numbers the weights
