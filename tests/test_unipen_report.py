@@ -34,8 +34,8 @@ def test_report_counts_what_the_network_answers(tmp_path):
 
 def test_committee_averages_answers_and_finds_what_all_miss():
     items = [{"label": label} for label in (0, 1, 2, 3)]
-    # Drawing 0: both right. 1: the first is wrong but surer of the truth than the second is
-    # wrong, so the average is right. 2: both wrong, differently. 3: both wrong alike.
+    # Drawing 0: both right. 1: the first wrong (5), the second right and sure. 2: both wrong,
+    # differently, each giving the truth its second place. 3: both wrong alike.
     first = np.full((4, 10), 0.0)
     second = np.full((4, 10), 0.0)
     first[0, 0], second[0, 0] = 1.0, 1.0
