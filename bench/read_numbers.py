@@ -36,8 +36,7 @@ from hwd import models, segment
 from hwd.segment import Reader
 from train import unipen, unipen_numbers
 
-# A tally's keys for its misgrouped numbers, and its numbers, from one source.
-MISSED, OF = "missed in ", "numbers in "
+ROWS = (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all")  # the table's, in order
 EPOCHS = 40  # passes of the structured perceptron over the tuning numbers (--fit)
 # Where the fit starts: weights set by hand before any fitting (every other feature's is 0).
 START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "lifted": -10.0,
@@ -45,11 +44,15 @@ START = {"confidence": 1.0, "short": -10.0, "very short": -10.0, "wide": -2.0, "
          "touch": 2.0, "apart": -10.0}
 
 
+Tally = dict[str, dict[str, float]]  # each row's figures
+Sources = dict[str, dict[str, tuple[int, int]]]  # each row's misses_by_source
+
+
 def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tuple, int],
-            check: set | frozenset = frozenset()) -> dict[str, dict[str, float]]:
+            check: set | frozenset = frozenset()) -> tuple[Tally, Sources]:
     """The figures of each gap class, of the numbers with a late stroke and of those by the
-    writers in ``check``."""
-    tally: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    writers in ``check``, and whose data each one's misgrouped numbers are made of."""
+    tally: Tally = defaultdict(lambda: defaultdict(float))
     # Numbers segmented right and numbers, by writer: whose numbers were misgrouped, and
     # the interval, drawn over writers.
     by_writer: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -85,12 +88,9 @@ def measure(reader: Reader, numbers: list[unipen_numbers.Number], alone: dict[tu
             t["seconds"] += seconds
     for name, counts in by_writer.items():  # seeded by name: a rerun prints the same interval
         tally[name]["writers"] = sum(ok < n for ok, n in counts.values())
-        for source, (missed, n) in misses_by_source(counts).items():
-            tally[name][MISSED + source] = missed
-            tally[name][OF + source] = n
         interval = writer_interval(list(counts.values()), random.Random(name))
         tally[name]["low"], tally[name]["high"] = interval
-    return tally
+    return tally, {name: misses_by_source(counts) for name, counts in by_writer.items()}
 
 
 def misses_by_source(counts: dict[tuple[str, str], list[int]]) -> dict[str, tuple[int, int]]:
@@ -198,13 +198,13 @@ def read_alone(network: hwd.Network, numbers: list[unipen_numbers.Number]) -> di
     return alone
 
 
-def print_table(tally: dict[str, dict[str, float]]) -> None:
+def print_table(tally: Tally, sources: Sources) -> None:
     low_high = {name: f"{lo:+.0%}..{hi:+.0%}" for name, (lo, hi)
                 in unipen_numbers.GAP_CLASSES.items()}
     print(f"{'gap class':<22}{'numbers':>8}{'segmented':>11}{'digits':>9}{'number':>9}"
           f"{'perfect seg.':>14}{'alone':>8}{'reads':>7}{'ms':>7}{'writers':>9}"
           f"{'out of reach':>14}{'segmented, 90 % by writer':>28}")
-    for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
+    for name in ROWS:
         t = tally.get(name)
         if not t:
             continue
@@ -217,13 +217,10 @@ def print_table(tally: dict[str, dict[str, float]]) -> None:
               f"{t['out of reach']:>14.0f}{t['low']:>18.2%} - {t['high']:.2%}")
     print("misgrouped numbers by UNIPEN source, of its numbers "
           "(the sources' quirks: the data's README)")
-    for name in (*unipen_numbers.GAP_CLASSES, "late", "check writers", "all"):
-        t = tally.get(name, {})
-        missed = {k.removeprefix(MISSED): v for k, v in t.items() if k.startswith(MISSED)}
-        if missed:
-            print(f"  {name}: " + ", ".join(f"{source} {n:.0f} of {t[OF + source]:.0f}"
-                                            for source, n in sorted(missed.items(),
-                                                                    key=lambda kv: -kv[1])))
+    for name in ROWS:
+        if by_source := sources.get(name):
+            print(f"  {name}: " + ", ".join(f"{source} {missed} of {n}" for source, (missed, n)
+                                            in sorted(by_source.items(), key=lambda kv: -kv[1][0])))
 
 
 def main() -> int:
@@ -255,11 +252,11 @@ def main() -> int:
     alone = read_alone(network, numbers)
     reader = Reader(network.feedforward, max_cache=10**9)
     if not args.fit and not grid:
-        print_table(measure(reader, numbers, alone, check))
+        print_table(*measure(reader, numbers, alone, check))
         return 0
     reader.weights = search(reader, numbers, grid) if grid else fit(reader, numbers)
     print("WEIGHTS = {" + ", ".join(f'"{k}": {v:.3g}' for k, v in reader.weights.items()) + "}")
-    print_table(measure(reader, numbers, alone))
+    print_table(*measure(reader, numbers, alone))
     return 0
 
 

@@ -65,14 +65,20 @@ def check_outputs(out: str, files: dict[str, str | None]) -> None:
         raise PathError("--out is empty; give the folder for the per-epoch networks")
     _writable_folder("--out", Path(out))
     for option, value in files.items():
-        if value is None:
-            continue
-        if not value:
-            raise PathError(f"{option} is empty; give a file name")
-        path = Path(value)
-        if path.is_dir():
-            raise PathError(f"{option} {value} is a folder; give a file name")
-        _writable_folder(option, path.parent)
+        check_file(option, value)
+
+
+def check_file(option: str, value: str | None) -> None:
+    """Raise :class:`PathError` unless the file ``value`` given for ``option`` (None when not
+    given) can be written."""
+    if value is None:
+        return
+    if not value:
+        raise PathError(f"{option} is empty; give a file name")
+    path = Path(value)
+    if path.is_dir():
+        raise PathError(f"{option} {value} is a folder; give a file name")
+    _writable_folder(option, path.parent)
 
 
 def _writable_folder(option: str, folder: Path) -> None:

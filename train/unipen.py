@@ -27,7 +27,7 @@ from .conv import ConvNet, is_conv_file
 from .data import data_dir
 from .deskew import network_input
 from .mlp import feedforward64
-from .saving import atomic_write
+from .saving import PathError, atomic_write, check_file
 
 FILE = Path("unipen-digits") / "unipen-1a-digits.jsonl.gz"
 SEED = 2026  # the sample replayed on the page
@@ -115,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--misses", metavar="FILE.jsonl",
                    help="write the drawings every network misreads here, one record a line")
     args = p.parse_args(argv)
-    if args.misses and not Path(args.misses).absolute().parent.is_dir():
-        p.error(f"--misses {args.misses}: no such folder")
+    try:
+        check_file("--misses", args.misses)
+    except PathError as e:
+        p.error(str(e))
     items = sample(args.n, args.seed, args.data)
     x = pixels(items, pen_width=args.pen_width)
     outputs = []
