@@ -159,6 +159,18 @@ def draw(page: Page, strokes: Strokes) -> None:
         page.mouse.up()
 
 
+def touch(page: Page, strokes: Strokes) -> None:
+    """Draw strokes given in pad coordinates with a finger (touch events, as on a phone)."""
+    x0, y0, _ = pad_box(page)
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = [{"x": x0 + x, "y": y0 + y} for x, y in stroke]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
+        for point in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
 def count(page: Page) -> int:
     """How many recognitions the page has completed (``data-count``)."""
     return int(page.locator("[data-testid=prediction]").get_attribute("data-count") or 0)

@@ -11,7 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pagetools import ONE, SEVEN, Site, count, draw, fit_wide, pad_box, probabilities, recognize
+from pagetools import (
+    ONE,
+    SEVEN,
+    Site,
+    count,
+    draw,
+    fit_wide,
+    open_page,
+    pad_box,
+    probabilities,
+    recognize,
+    touch,
+)
 from playwright.sync_api import Page, expect
 
 import hwd
@@ -105,6 +117,26 @@ def test_late_bar_and_live_results(number_page: Page):
     assert shown(number_page)[0] == "47"
     assert count(number_page) == before  # live results do not complete a recognition
     assert recognize(number_page) == "47"
+
+
+@pytest.mark.browser_context_args(has_touch=True, is_mobile=True,
+                                  viewport={"width": 390, "height": 740})
+def test_number_written_with_a_finger_on_a_phone(page: Page, site: Site):
+    """On a phone the wide pad fits the screen, and a number written with a finger, a 4's
+    stem after the 7, is read."""
+    open_page(page, site.url, live=False)
+    page.tap("[data-testid=number-mode]")
+    page.evaluate("scrollTo(0, 0)")
+    x, _, width = pad_box(page)
+    height = page.locator("[data-testid=pad]").bounding_box()["height"]
+    assert x >= 0 and x + width <= 390 and width > 1.3 * height
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    four, seven = on_pad(page, FOUR, SEVEN, step=100)  # the 7 ends inside the narrow pad
+    touch(page, [four[0], seven[0], four[1]])
+    assert page.evaluate("hwdPad.strokes().length") == 3
+    page.tap("[data-testid=recognize]")
+    page.wait_for_function("document.querySelector('[data-testid=prediction]').dataset.count == 1")
+    assert shown(page) == ("47", [(4, (0, 2)), (7, (1,))])
 
 
 def test_one_digit_in_number_mode_is_shown_as_in_digit_mode(number_page: Page):

@@ -18,6 +18,7 @@ from pagetools import (
     pad_box,
     probabilities,
     recognize,
+    touch,
     wait_ready,
 )
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
@@ -63,16 +64,10 @@ def test_draw_with_mouse(ready_page: Page) -> None:
 def test_draw_with_touch_on_a_phone(page: Page, site: Site) -> None:
     open_page(page, site.url, live=False)
     page.evaluate("scrollTo(0, 0)")  # unticking "live" scrolled down to it
-    x0, y0, side = pad_box(page)
+    _, _, side = pad_box(page)
     assert 280 <= side <= 390  # at least 280 CSS px, and it fits the phone's screen
     scroll = page.evaluate("scrollY")
-    cdp = page.context.new_cdp_session(page)
-    for stroke in fit(ONE, side, 0.7):
-        points = [{"x": x0 + x, "y": y0 + y} for x, y in stroke]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
-        for point in points[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    touch(page, fit(ONE, side, 0.7))
     assert page.evaluate("scrollY") == scroll  # drawing does not scroll the page
     assert page.evaluate("hwdPad.strokes().length") == 1
     page.tap("[data-testid=recognize]")
