@@ -374,6 +374,20 @@ def test_numbers_by_real_writers_are_segmented(writers: dict, gap_class: str):
     assert right / len(sample) >= UNIPEN_SEGMENTED[gap_class], right
 
 
+def test_samples_far_larger_than_their_writers_digits_make_no_number():
+    """A sample of two zeros (3.5 times as wide as the writer's median) and one with a stroke
+    across the tablet (30 times as tall) are left out; a narrow 1 and a wide 2 are not."""
+    from train import unipen_numbers
+
+    def sample(label: int, width: float, height: float) -> dict:
+        return {"label": label, "strokes": [[(0, 0), (width, height)]]}
+
+    digits = [sample(label, 60, 100) for label in range(8)] + [sample(1, 5, 100),
+                                                               sample(2, 170, 90)]
+    two_zeros, stray = sample(0, 210, 100), sample(8, 60, 3000)
+    assert unipen_numbers.one_digit([*digits, two_zeros, stray]) == digits
+
+
 @pytest.fixture(scope="module")
 def read_numbers():
     """bench/read_numbers.py, a script rather than a module of a package."""

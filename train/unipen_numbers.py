@@ -2,12 +2,13 @@
 
 Shared by bench/read_numbers.py (the figures) and the tests (fixed samples); the digits come from
 :mod:`train.unipen` (records with "label", "source", "writer" and "strokes").  A number has
-2 to 12 digits of one writer, at their natural size ratios (one writer, one device),
-bottoms on a common baseline, with small size (±5 %) and baseline (±5 % of the height)
-jitter.  Its gaps all come from one *gap class*, in units of the writer's median digit
-width: from boxes overlapping by 15 % to gaps of a whole digit.  In ``LATE_SHARE`` of the
-numbers a 4, 5 or 7 of two or more strokes gets its last stroke (the bar or the flag)
-written after the next digit, as people do.
+2 to 12 digits of one writer (samples far larger than the writer's digits left out: they
+are not one digit), at their natural size ratios (one writer, one device), bottoms on a
+common baseline, with small size (±5 %) and baseline (±5 % of the height) jitter.  Its
+gaps all come from one *gap class*, in units of the writer's median digit width: from
+boxes overlapping by 15 % to gaps of a whole digit.  In ``LATE_SHARE`` of the numbers a 4,
+5 or 7 of two or more strokes gets its last stroke (the bar or the flag) written after the
+next digit, as people do.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ LATE_SHARE = 0.3  # numbers with a late bar or flag
 LATE_LABELS = (4, 5, 7)
 JITTER = 0.05
 MIN_DIGITS_PER_WRITER = 12
+OVERSIZE = 3  # a sample this many times as wide or as tall as its writer's median is no digit
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,24 @@ class Number:
 
 
 def by_writer(digits: Iterable[dict]) -> dict[tuple[str, str], list[dict]]:
-    """The digits of each writer with at least MIN_DIGITS_PER_WRITER, keyed (source, writer)."""
+    """The digits of each writer with at least MIN_DIGITS_PER_WRITER, keyed (source, writer),
+    each one digit of the writer's size (:func:`one_digit`)."""
     writers: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for d in digits:
         writers[(d["source"], d["writer"])].append(d)
-    return {w: ds for w, ds in sorted(writers.items()) if len(ds) >= MIN_DIGITS_PER_WRITER}
+    kept = {w: one_digit(ds) for w, ds in sorted(writers.items())}
+    return {w: ds for w, ds in kept.items() if len(ds) >= MIN_DIGITS_PER_WRITER}
+
+
+def one_digit(digits: Sequence[dict]) -> list[dict]:
+    """One writer's samples but those more than OVERSIZE times as wide or as tall as their
+    median.  Such a sample is not one digit of the writer's line: the data's README names
+    samples of several zeros and samples with strokes 11,000 units across where the digits
+    are 400.  In a number it would also set the scale of every gap and fragment."""
+    width = statistics.median(_extent(d["strokes"], 0) for d in digits)
+    height = statistics.median(_extent(d["strokes"], 1) for d in digits)
+    return [d for d in digits if _extent(d["strokes"], 0) <= OVERSIZE * width
+            and _extent(d["strokes"], 1) <= OVERSIZE * height]
 
 
 def halves(writers: Sequence[tuple[str, str]]) -> tuple[list, list]:
