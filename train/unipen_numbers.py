@@ -60,10 +60,11 @@ def one_digit(digits: Sequence[dict]) -> list[dict]:
     median.  Such a sample is not one digit of the writer's line: the data's README names
     samples of several zeros and samples with strokes 11,000 units across where the digits
     are 400.  In a number it would also set the scale of every gap and fragment."""
-    width = statistics.median(_extent(d["strokes"], 0) for d in digits)
-    height = statistics.median(_extent(d["strokes"], 1) for d in digits)
-    return [d for d in digits if _extent(d["strokes"], 0) <= OVERSIZE * width
-            and _extent(d["strokes"], 1) <= OVERSIZE * height]
+    sizes = [(_extent(d["strokes"], 0), _extent(d["strokes"], 1)) for d in digits]
+    width = statistics.median(w for w, _ in sizes)
+    height = statistics.median(h for _, h in sizes)
+    return [d for d, (w, h) in zip(digits, sizes, strict=True)
+            if w <= OVERSIZE * width and h <= OVERSIZE * height]
 
 
 def halves(writers: Sequence[tuple[str, str]]) -> tuple[list, list]:
